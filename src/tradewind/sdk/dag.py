@@ -14,7 +14,13 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tradewind.errors import CycleError, DagDefinitionError, DuplicateTaskIdError, NotFound
+from tradewind.errors import (
+    CycleError,
+    DagDefinitionError,
+    DuplicateTaskIdError,
+    InvalidInput,
+    NotFound,
+)
 from tradewind.sdk import definition_context
 from tradewind.sdk.keys import validate_key
 from tradewind.sdk.params import ParamsDict, resolve_params
@@ -149,7 +155,7 @@ class DAG:
             return timetable_from_schedule(value, timezone=self.timezone)
         except DagDefinitionError:
             raise
-        except Exception as exc:  # InvalidInput from the timetable, e.g. a bad cron
+        except InvalidInput as exc:  # from the timetable, e.g. a bad cron expression
             raise DagDefinitionError(f"DAG {self.dag_id!r}: {exc}") from exc
 
     # -- tasks -----------------------------------------------------------------------
