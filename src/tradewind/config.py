@@ -64,6 +64,14 @@ class CoreSettings:
         "Only import files whose text mentions both 'dag' and 'tradewind' (or 'airflow').",
     )
     load_examples: bool = _opt(True, "Whether the bundled example DAGs are loaded.")
+    dag_ignore_file_syntax: str = _opt(
+        "regexp",
+        "Syntax of .tradewindignore/.airflowignore patterns: regexp or glob (gitignore-like).",
+    )
+    dag_file_processor_memory_limit_mb: int = _opt(
+        2048,
+        "MiB of address space one DAG file's import may add in its child process; 0 = no limit.",
+    )
     default_timezone: str = _opt("utc", "Timezone of naive datetimes in DAG definitions.")
     fernet_key: str = _opt(
         "", "Key encrypting connection passwords/extras and variables.", secret=True, cmd=True
