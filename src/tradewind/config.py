@@ -21,6 +21,7 @@ import dataclasses
 import os
 import secrets
 import subprocess
+import tempfile
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -162,9 +163,7 @@ class LoggingSettings:
 
 @dataclass(frozen=True)
 class CelerySettings:
-    broker_url: str = _opt(
-        "redis://127.0.0.1:6379/0", "Celery broker URL.", secret=True, cmd=True
-    )
+    broker_url: str = _opt("redis://127.0.0.1:6379/0", "Celery broker URL.", secret=True, cmd=True)
     result_backend: str = _opt("", "Celery result backend URL.", secret=True, cmd=True)
     worker_concurrency: int = _opt(16, "Task tries one Celery worker runs at once (count).")
     default_queue: str = _opt("default", "Queue of tasks that name none.")
@@ -226,10 +225,12 @@ class Settings:
 
     def option(self, section: str, key: str) -> OptionValue:
         """Return one option; raise ConfigError for an unknown section or key."""
-        values = self.section(section)
-        spec = _fields(SECTIONS[section]).get(key)
+        cls = SECTIONS.get(section)
+        spec = _fields(cls).get(key) if cls is not None else None
         if spec is None:
+            # Airflow's wording for both an unknown section and an unknown key.
             raise ConfigError(f"The option [{section}/{key}] is not found in config.")
+        values = getattr(self, section)
         return OptionValue(
             section=section,
             key=key,
@@ -281,7 +282,7 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     home = home if home is not None else default_home(env)
-    config_file = Path(env.get("TRADEWIND_CONFIG") or home / CONFIG_FILE_NAME)
+    config_file = Path(env.get("TRADEWIND_CONFIG") or home / CONFIG_FILE_NAME).expanduser()
     if write_default_file and not config_file.exists():
         write_default_config(config_file)
     parser = _read_file(config_file)
@@ -371,10 +372,15 @@ def _read_file(path: Path) -> configparser.ConfigParser:
     if not path.exists():
         return parser
     try:
-        parser.read(path, encoding="utf-8")
+        # read_file, not read: read() silently skips a file it cannot open.
+        with path.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     except (configparser.Error, UnicodeDecodeError) as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ConfigError(f"{path} is not a valid config file: {first_line}") from exc
+        # configparser spreads the line number over several lines; keep it on one.
+        one_line = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        raise ConfigError(f"{path} is not a valid config file: {one_line}") from exc
     return parser
 
 
@@ -396,11 +402,21 @@ def write_default_config(path: Path) -> None:
                 lines.append(f"fernet_key = {generate_fernet_key()}")
             else:
                 lines.append(f"# {key} = {format_value(spec.default)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".cfg.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+            # link, not replace: when two processes start at once the first file wins
+            # and both read the same fernet key, instead of the last one overwriting it.
+            os.link(tmp_name, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp_name)
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be written: {exc.strerror or exc}") from exc
 
 
 def generate_fernet_key() -> str:
