@@ -101,7 +101,7 @@ def run_task_try(
         work.pre_execute(ctx)
         _run_callbacks(work.on_execute_callback, ctx, "on_execute_callback")
         timeout = work.execution_timeout.total_seconds() if work.execution_timeout else None
-        result = call_with_timeout(lambda: work.execute(ctx), timeout, on_timeout=work.on_kill)
+        result = call_with_timeout(lambda: _execute(work, ctx), timeout, on_timeout=work.on_kill)
         _push_xcom(work, ti, result)
         work.post_execute(ctx, result)
     except Exception as exc:
@@ -123,6 +123,16 @@ def run_task_try(
         rendered_fields=rendered,
         deferral=error if isinstance(error, TaskDeferred) else None,
     )
+
+
+def _execute(task: BaseOperator, ctx: dict[str, Any]) -> Any:
+    """``task.execute``; ``sys.exit(0)`` in a task means success, another code failure."""
+    try:
+        return task.execute(ctx)
+    except SystemExit as exc:
+        if exc.code is None or exc.code == 0:
+            return None
+        raise AirflowException(f"SystemExit has been raised with exit code {exc.code}") from exc
 
 
 def _push_xcom(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> None:

@@ -263,3 +263,12 @@ def test_an_outer_alarm_is_kept(make_ti: MakeTI, clock: FrozenClock) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, *outer)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize(("code", "state"), [(0, "success"), (None, "success"), (3, "failed")])
+def test_sys_exit_in_a_task(code: int | None, state: str, make_ti: MakeTI, clock: FrozenClock):
+    def exit_(context: dict[str, Any]) -> None:
+        raise SystemExit(code)
+
+    outcome, _ = run(CallOp(exit_, task_id="t"), make_ti, clock)
+    assert outcome.state == state
