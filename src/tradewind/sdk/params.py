@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-import jsonschema
-
 from tradewind.errors import InvalidInput
 
 
@@ -51,6 +49,10 @@ class Param:
             raise InvalidInput(f"Param '{name}' is required and has no value.")
         if value is None and "null" not in _types(self.schema) and self.value is None:
             return value
+        # Imported here, not at the top: jsonschema is most of the cost of `import
+        # tradewind`, and DAG files that only declare params never validate them.
+        import jsonschema
+
         try:
             jsonschema.validate(value, self.schema, format_checker=jsonschema.FormatChecker())
         except jsonschema.ValidationError as exc:
@@ -69,6 +71,42 @@ class Param:
 
     def __repr__(self) -> str:
         return f"Param({self.value!r}, schema={self.schema!r})"
+
+
+class DagParam:
+    """A reference to the DAG param ``name``, resolved when a task runs.
+
+    ``@dag`` passes one for each argument of the decorated function, so a run's conf
+    can override the value the DAG was defined with. Passed to a task (``@task`` or
+    ``op_args``/``op_kwargs``) it is replaced by the run's value; formatted into a
+    string (``f"echo {n}"``) it becomes the template ``{{ params.n }}``, which a
+    templated field renders to the same value.
+    """
+
+    def __init__(self, name: str, default: Any = NOTSET) -> None:
+        self.name = name
+        self.default = default
+
+    def resolve(self, context: Mapping[str, Any]) -> Any:
+        """The run's value of the param: its resolved params first, then the default.
+
+        Raises:
+            InvalidInput: the run has no such param and there is no default.
+        """
+        params = context.get("params") or {}
+        if self.name in params:
+            return params[self.name]
+        default = self.default.value if isinstance(self.default, Param) else self.default
+        if default is not NOTSET:
+            return default
+        raise InvalidInput(f"No value could be resolved for parameter {self.name}")
+
+    def __str__(self) -> str:
+        lookup = f".{self.name}" if self.name.isidentifier() else f"[{self.name!r}]"
+        return "{{ params" + lookup + " }}"
+
+    def __repr__(self) -> str:
+        return f"DagParam({self.name!r}, default={self.default!r})"
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
