@@ -1,0 +1,38 @@
+"""One page of a list query, as every ``list_xs`` repository function returns it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tradewind.errors import InvalidInput
+
+T = TypeVar("T")
+
+#: Airflow's default and maximum page sizes (``[api] maximum_page_limit``).
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """``items`` of one page and ``total_entries``, the count of the whole filtered list."""
+
+    items: Sequence[T]
+    total_entries: int
+
+
+def paginate(session: Session, query: sa.Select[Any], *, limit: int, offset: int) -> Page[Any]:
+    """Run ``query`` (already filtered and ordered) for one page, counting all its rows.
+
+    Raises:
+        InvalidInput: negative limit or offset.
+    """
+    if limit < 0 or offset < 0:
+        raise InvalidInput(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    items = session.scalars(query.limit(limit).offset(offset)).all()
+    return Page(items=items, total_entries=int(total or 0))
