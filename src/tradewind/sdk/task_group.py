@@ -98,10 +98,15 @@ class TaskGroup:
         return self._label if self._group_id is not None else None
 
     def child_id(self, label: str) -> str:
-        """The full id of a child called ``label``."""
+        """The full id of a child called ``label``.
+
+        A group with ``prefix_group_id=False`` leaves its children's labels as they
+        are, even inside a prefixing group: Airflow's rule, which ported task ids
+        depend on.
+        """
         if self._group_id is not None and self.prefix_group_id:
             return f"{self._group_id}.{label}"
-        return self.parent_group.child_id(label) if self.parent_group is not None else label
+        return label
 
     def add(self, node: BaseOperator | TaskGroup) -> None:
         key = node.group_id if isinstance(node, TaskGroup) else node.task_id
