@@ -11,7 +11,7 @@ from __future__ import annotations
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.datasets import Dataset
-from tradewind.sdk.decorators import dag, task, task_group
+from tradewind.decorators import dag, task, task_group
 from tradewind.sdk.dependencies import chain, cross_downstream
 from tradewind.sdk.params import Param
 from tradewind.sdk.task_group import TaskGroup

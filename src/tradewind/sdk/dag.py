@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 DagCallback = Callable[[dict[str, Any]], Any]
 
-_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_EXAMPLES_DIR = os.path.join(_PACKAGE_DIR, "example_dags")
 
 
 class _Unset:
@@ -338,11 +339,13 @@ def _read_doc(doc_md: str | None) -> str | None:
 
 
 def _caller_file() -> str:
-    """The first file on the call stack outside the SDK: the DAG file defining this DAG."""
+    """The first file on the call stack outside Tradewind (the SDK, the decorators):
+    the DAG file defining this DAG. The bundled example DAGs count as DAG files."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_SDK_DIR):
+        path = os.path.abspath(filename)
+        if not path.startswith(_PACKAGE_DIR) or path.startswith(_EXAMPLES_DIR):
             return filename
         frame = frame.f_back  # type: ignore[assignment]
     return "<unknown>"

@@ -11,7 +11,7 @@ from tradewind import DAG, XComArg, task
 from tradewind.errors import DagDefinitionError
 from tradewind.exceptions import TaskSkipped
 from tradewind.operators import PythonOperator
-from tradewind.sdk.decorators.python import PythonDecoratedOperator
+from tradewind.decorators.python import PythonDecoratedOperator
 from tradewind.sdk.task_group import TaskGroup
 
 # -- @task ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tradewind.operators import (
     ShortCircuitOperator,
 )
 from tradewind.sdk import DAG, BaseOperator, Dataset, Param, TaskGroup, TriggerRule, WeightRule
-from tradewind.sdk.decorators import dag, task, task_group
+from tradewind.decorators import dag, task, task_group
 from tradewind.sdk.timetables import (
     CronTriggerTimetable,
     DagRunInfo,

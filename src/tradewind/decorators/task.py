@@ -32,8 +32,8 @@ from tradewind.operators.python import KNOWN_CONTEXT_KEYS
 from tradewind.sdk import definition_context
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.dag import DAG
-from tradewind.sdk.decorators.bash import BashDecoratedOperator
-from tradewind.sdk.decorators.python import (
+from tradewind.decorators.bash import BashDecoratedOperator
+from tradewind.decorators.python import (
     BranchPythonDecoratedOperator,
     PythonDecoratedOperator,
     ShortCircuitDecoratedOperator,
