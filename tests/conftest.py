@@ -11,7 +11,7 @@ A test asking for any of them runs once per backend, ``[sqlite]`` and ``[postgre
 Fixtures (per test unless noted):
     backend          ``"sqlite"`` or ``"postgresql"``.
     db_url           a migrated database holding only ``default_pool`` (128 slots).
-    engine           an engine on ``db_url`` whose Fernet key is :data:`TEST_FERNET_KEY`.
+    engine           an engine on ``db_url`` whose Fernet key is the ``fernet_key`` fixture.
     session_factory  ``tradewind.storage.engine.session_factory(engine)``.
     session          an open session; commit freely, it is closed at the end.
     settings         ``Settings`` under ``tmp_path`` pointing at ``db_url``, same Fernet key.
@@ -168,6 +168,12 @@ def _empty_tables(engine: Engine) -> None:
                 include_deferred=False,
             )
         )
+
+
+@pytest.fixture
+def fernet_key() -> str:
+    """The Fernet key of ``engine`` and ``settings``: :data:`TEST_FERNET_KEY`."""
+    return TEST_FERNET_KEY
 
 
 @pytest.fixture

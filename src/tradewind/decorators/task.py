@@ -27,17 +27,17 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from tradewind.errors import DagDefinitionError
-from tradewind.operators.python import KNOWN_CONTEXT_KEYS
-from tradewind.sdk import definition_context
-from tradewind.sdk.baseoperator import BaseOperator
-from tradewind.sdk.dag import DAG
 from tradewind.decorators.bash import BashDecoratedOperator
 from tradewind.decorators.python import (
     BranchPythonDecoratedOperator,
     PythonDecoratedOperator,
     ShortCircuitDecoratedOperator,
 )
+from tradewind.errors import DagDefinitionError
+from tradewind.operators.python import KNOWN_CONTEXT_KEYS
+from tradewind.sdk import definition_context
+from tradewind.sdk.baseoperator import BaseOperator
+from tradewind.sdk.dag import DAG
 from tradewind.sdk.task_group import TaskGroup
 from tradewind.sdk.xcom_arg import XComArg
 

@@ -8,10 +8,10 @@ import pytest
 from taskflow_support import make_dag, run, run_all
 
 from tradewind import DAG, XComArg, task
+from tradewind.decorators.python import PythonDecoratedOperator
 from tradewind.errors import DagDefinitionError
 from tradewind.exceptions import TaskSkipped
 from tradewind.operators import PythonOperator
-from tradewind.decorators.python import PythonDecoratedOperator
 from tradewind.sdk.task_group import TaskGroup
 
 # -- @task ------------------------------------------------------------------------------

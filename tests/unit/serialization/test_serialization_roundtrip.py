@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from tradewind.decorators import dag, task, task_group
 from tradewind.errors import InvalidInput
 from tradewind.operators import (
     BashOperator,
@@ -19,7 +20,6 @@ from tradewind.operators import (
     ShortCircuitOperator,
 )
 from tradewind.sdk import DAG, BaseOperator, Dataset, Param, TaskGroup, TriggerRule, WeightRule
-from tradewind.decorators import dag, task, task_group
 from tradewind.sdk.timetables import (
     CronTriggerTimetable,
     DagRunInfo,

@@ -13,6 +13,7 @@ Create Date: 2024-11-25
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,7 +32,7 @@ def utc_datetime() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
-def json() -> sa.types.TypeEngine[object]:
+def json() -> sa.types.TypeEngine[Any]:
     return sa.JSON(none_as_null=True).with_variant(
         postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
     )
@@ -42,7 +43,9 @@ def big_id() -> sa.types.TypeEngine[int]:
 
 
 def _insert_default_pool() -> None:
-    slots = op.get_context().config.attributes.get("default_pool_slots", DEFAULT_POOL_SLOTS)
+    config = op.get_context().config
+    attributes = config.attributes if config is not None else {}
+    slots = attributes.get("default_pool_slots", DEFAULT_POOL_SLOTS)
     pool = sa.table(
         "slot_pool",
         sa.column("name", sa.String),
@@ -98,16 +101,12 @@ def upgrade() -> None:
         sa.Column("timetable_description", sa.String(length=1000), nullable=True),
         sa.Column(
             "schedule_interval",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column(
             "dataset_expression",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("max_active_tasks", sa.Integer(), nullable=False),
@@ -139,9 +138,7 @@ def upgrade() -> None:
         sa.Column("uri", sa.String(length=1500), nullable=False),
         sa.Column(
             "extra",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("created_at", utc_datetime(), nullable=False),
@@ -305,9 +302,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=50), nullable=False),
         sa.Column(
             "conf",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("queued_at", utc_datetime(), nullable=True),
@@ -406,9 +401,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.Integer(), nullable=False),
         sa.Column(
             "extra",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("source_dag_id", sa.String(length=250), nullable=True),
@@ -455,9 +448,7 @@ def upgrade() -> None:
         sa.Column("processor_subdir", sa.String(length=2000), nullable=True),
         sa.Column(
             "data",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=False,
         ),
         sa.Column("dag_hash", sa.String(length=64), nullable=False),
@@ -550,9 +541,7 @@ def upgrade() -> None:
         sa.Column("executor", sa.String(length=1000), nullable=True),
         sa.Column(
             "executor_config",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("start_date", utc_datetime(), nullable=True),
@@ -565,18 +554,14 @@ def upgrade() -> None:
         sa.Column("next_method", sa.String(length=1000), nullable=True),
         sa.Column(
             "next_kwargs",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("trigger_timeout", utc_datetime(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column(
             "rendered_fields",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("rendered_map_index", sa.String(length=250), nullable=True),
@@ -644,9 +629,7 @@ def upgrade() -> None:
         sa.Column("executor", sa.String(length=1000), nullable=True),
         sa.Column(
             "executor_config",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("start_date", utc_datetime(), nullable=True),
@@ -659,18 +642,14 @@ def upgrade() -> None:
         sa.Column("next_method", sa.String(length=1000), nullable=True),
         sa.Column(
             "next_kwargs",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("trigger_timeout", utc_datetime(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column(
             "rendered_fields",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("rendered_map_index", sa.String(length=250), nullable=True),
@@ -705,9 +684,7 @@ def upgrade() -> None:
         sa.Column("length", sa.Integer(), nullable=False),
         sa.Column(
             "keys",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.ForeignKeyConstraint(
@@ -766,9 +743,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=512), nullable=False),
         sa.Column(
             "value",
-            sa.JSON(none_as_null=True).with_variant(
-                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
-            ),
+            json(),
             nullable=True,
         ),
         sa.Column("timestamp", utc_datetime(), nullable=False),
