@@ -8,10 +8,10 @@ configuration, opens no database and starts nothing::
 
 from __future__ import annotations
 
+from tradewind.decorators import dag, task, task_group
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.datasets import Dataset
-from tradewind.decorators import dag, task, task_group
 from tradewind.sdk.dependencies import chain, cross_downstream
 from tradewind.sdk.params import Param
 from tradewind.sdk.task_group import TaskGroup
