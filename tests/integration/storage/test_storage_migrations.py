@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
@@ -98,3 +99,12 @@ def test_check_on_an_unreachable_server_is_one_line() -> None:
     message = str(raised.value)
     assert message.startswith("Cannot connect to the metadata database at postgresql+psycopg://")
     assert "\n" not in message
+
+
+def test_downgrade_to_base_drops_every_table(empty_engine: Engine) -> None:
+    database.migrate(empty_engine)
+
+    with empty_engine.begin() as connection:
+        command.downgrade(database.alembic_config(connection), "base")
+
+    assert set(sa.inspect(empty_engine).get_table_names()) == {"alembic_version"}

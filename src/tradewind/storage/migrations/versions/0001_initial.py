@@ -7,7 +7,7 @@ happens in Python.
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2024-11-25
+Create Date: 2026-11-25
 """
 
 from __future__ import annotations
