@@ -36,3 +36,8 @@ def test_ruff_format_is_applied() -> None:
 def test_import_layers_hold() -> None:
     done = _run(_tool("lint-imports"))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_strict_passes() -> None:
+    done = _run(sys.executable, "-m", "mypy")
+    assert done.returncode == 0, done.stdout + done.stderr

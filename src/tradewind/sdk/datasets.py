@@ -87,7 +87,11 @@ class _DatasetBoolean(DatasetCondition):
         return {self.kind: [obj.as_expression() for obj in self.objects]}
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.objects == self.objects  # type: ignore[attr-defined]
+        return (
+            isinstance(other, _DatasetBoolean)
+            and type(other) is type(self)
+            and other.objects == self.objects
+        )
 
     def __hash__(self) -> int:
         return hash((self.kind, self.objects))
