@@ -161,14 +161,19 @@ class DagFileProcessor:
     def _process(self, files: list[Path]) -> tuple[int, int, int]:
         now = self.clock()
         due = self.due_files([p for p in files if p.exists()], now)
+        # Taken before parsing, so that a change made during the parse is seen next time.
+        mtimes = {str(path): _mtime(path) for path in due}
         parallelism = max(1, self.scheduler.parsing_processes)
         dags = errors = 0
         for result in parse_files(due, self.options, parallelism=parallelism):
-            path = Path(result.path)
-            self._parsed[path] = (_mtime(path), now)
+            self._parsed[Path(result.path)] = (mtimes.get(result.path, -1.0), now)
             stored = self._store(result)
             dags += len(stored.dags)
             errors += 1 if stored.import_errors else 0
+            for warning in stored.warnings:
+                logger.warning("%s: %s", result.path, warning)
+            for fileloc in stored.import_errors:
+                logger.info("Import error in %s", fileloc)
         return len(due), dags, errors
 
     def _store(self, result: ParseResult) -> ParseResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import textwrap
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -287,3 +288,19 @@ def test_examples_are_loaded_when_asked(
     )
     with transaction(session_factory) as other:
         assert other.scalar(sa.select(sa.func.count()).select_from(ImportErrorRow)) == 0
+
+
+class OnePass(threading.Event):
+    """A stop event that asks ``run_forever`` to stop at its first wait."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.set()
+        return True
+
+
+def test_run_forever_processes_until_stopped(
+    processor: DagFileProcessor, dags_folder: Path, session: Session
+) -> None:
+    write(dags_folder, "looped.py", dag_file("looped"))
+    processor.run_forever(OnePass())
+    assert dags(session)["looped"].is_active
