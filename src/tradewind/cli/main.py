@@ -1,28 +1,48 @@
 """The ``tradewind`` entry point: the root click group and the list of command groups.
 
-Each group lives in its own module, ``cli/<group>.py``, and is added to :data:`COMMANDS`
-below; nothing else registers commands. (``db.db`` joins the tuple when ``cli/db.py``
-lands.) Keep this module's imports light: it is imported
-on every invocation, including ``tradewind version``.
+Each group lives in its own module, ``cli/<group>.py``, and is named in :data:`COMMANDS`
+below; nothing else registers commands. A command's module is imported only when that
+command runs (or ``--help`` lists it), so ``tradewind version`` does not pay for
+SQLAlchemy, the DAG processor or rich.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from tradewind.cli import config, info
 from tradewind.cli.errors import TradewindGroup
 
-#: Every top-level command and command group, in the order ``--help`` lists them.
-COMMANDS: tuple[click.Command, ...] = (
-    info.version,
-    info.info,
-    config.config,
-)
+#: Every top-level command and command group: name -> "module:attribute", in the order
+#: ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "version": "tradewind.cli.info:version",
+    "info": "tradewind.cli.info:info",
+    "config": "tradewind.cli.config:config",
+    "db": "tradewind.cli.db:db",
+    "dags": "tradewind.cli.dags:dags",
+    "tasks": "tradewind.cli.tasks:tasks",
+}
+
+
+class LazyTradewindGroup(TradewindGroup):
+    """The root group: loads each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
 
 
 @click.group(
-    cls=TradewindGroup,
+    cls=LazyTradewindGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -33,10 +53,6 @@ COMMANDS: tuple[click.Command, ...] = (
 )
 def cli(verbose: bool) -> None:
     """Tradewind: author, schedule and run workflows; compatible with Apache Airflow 2."""
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 def main() -> None:
