@@ -42,7 +42,7 @@ from tradewind.config import DatabaseSettings, Settings, generate_fernet_key, lo
 from tradewind.storage import database
 from tradewind.storage.engine import create_engine_from_settings
 from tradewind.storage.engine import session_factory as make_session_factory
-from tradewind.storage.tables import DEFAULT_POOL_NAME, Base, PoolRow
+from tradewind.storage.tables import DEFAULT_POOL_NAME, Base
 
 #: The Fernet key of every test engine and ``settings`` fixture.
 TEST_FERNET_KEY = generate_fernet_key()
@@ -157,17 +157,20 @@ def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
 
 
 def _empty_tables(engine: Engine) -> None:
+    """Delete every row and re-create default_pool, in one round trip (about 1 ms).
+
+    DELETE rather than TRUNCATE, which costs ~200 ms for 30 tables. Identity sequences are
+    not reset: tests must not depend on id values.
+    """
+    deletes = "; ".join(
+        f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)
+    )
+    insert_default_pool = (
+        "INSERT INTO slot_pool (name, slots, description, include_deferred) "
+        f"VALUES ('{DEFAULT_POOL_NAME}', {database.DEFAULT_POOL_SLOTS}, 'Default pool', false)"
+    )
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-        connection.execute(
-            sa.insert(PoolRow).values(
-                name=DEFAULT_POOL_NAME,
-                slots=database.DEFAULT_POOL_SLOTS,
-                description="Default pool",
-                include_deferred=False,
-            )
-        )
+        connection.exec_driver_sql(f"{deletes}; {insert_default_pool}")
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ runs in one transaction on both backends (see ``engine`` for SQLite's transactio
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tradewind.errors import DatabaseError
 from tradewind.storage.engine import display_url
@@ -113,11 +115,25 @@ def check(engine: Engine) -> None:
     )
 
 
-def _connect(engine: Engine) -> Connection:
+@contextmanager
+def _connect(engine: Engine) -> Iterator[Connection]:
+    """A connection, with failures to use the database turned into one-line DatabaseErrors.
+
+    Any driver error while connecting (refused, authentication, "file is not a database")
+    counts; inside the block only OperationalErrors do (a dropped connection, a locked
+    SQLite file), so a failing migration statement keeps its own error.
+    """
     try:
-        return engine.connect()
+        connection = engine.connect()
+    except DBAPIError as exc:
+        raise _unusable(engine, exc) from exc
+    try:
+        with connection:
+            yield connection
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        raise DatabaseError(
-            f"Cannot connect to the metadata database at {display_url(engine.url)}: {reason}"
-        ) from exc
+        raise _unusable(engine, exc) from exc
+
+
+def _unusable(engine: Engine, exc: DBAPIError) -> DatabaseError:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return DatabaseError(f"Cannot use the metadata database at {display_url(engine.url)}: {reason}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -97,7 +98,7 @@ def test_check_on_an_unreachable_server_is_one_line() -> None:
         engine.dispose()
 
     message = str(raised.value)
-    assert message.startswith("Cannot connect to the metadata database at postgresql+psycopg://")
+    assert message.startswith("Cannot use the metadata database at postgresql+psycopg://")
     assert "\n" not in message
 
 
@@ -108,3 +109,14 @@ def test_downgrade_to_base_drops_every_table(empty_engine: Engine) -> None:
         command.downgrade(database.alembic_config(connection), "base")
 
     assert set(sa.inspect(empty_engine).get_table_names()) == {"alembic_version"}
+
+
+def test_check_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not a SQLite database, not even close" * 100)
+    engine = create_engine_from_settings(DatabaseSettings(sql_alchemy_conn=f"sqlite:///{path}"))
+    try:
+        with pytest.raises(DatabaseError, match="^Cannot use the metadata database at sqlite"):
+            database.check(engine)
+    finally:
+        engine.dispose()
