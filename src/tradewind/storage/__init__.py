@@ -11,6 +11,7 @@ Owns:
     - ``migrations/``: Alembic, run in-process by ``database.migrate``; no alembic.ini.
     - ``database``: migrate, reset, check and the current revision.
     - ``repositories/``: query functions. They take a session first and never commit.
+    - ``pagination``: ``Page`` (items + total_entries), what every ``list_xs`` returns.
 
 May import only sqlalchemy, alembic, cryptography, :mod:`tradewind.config` and
 :mod:`tradewind.errors`: never :mod:`tradewind.sdk` or anything above it, so that the
