@@ -15,19 +15,21 @@ Defaults may mention ``{TRADEWIND_HOME}``, replaced by the home folder.
 
 from __future__ import annotations
 
-import base64
 import configparser
 import dataclasses
 import os
-import secrets
-import subprocess
-import tempfile
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tradewind.config_file import (
+    generate_fernet_key,
+    read_config_file,
+    run_cmd,
+    write_config_file_once,
+)
 from tradewind.errors import ConfigError
 
 ENV_PREFIX = "TRADEWIND__"
@@ -42,12 +44,35 @@ def _opt(default: Any, description: str, *, secret: bool = False, cmd: bool = Fa
     )
 
 
+#: The executors Tradewind ships, by the names Airflow 2 gives them in ``[core] executor``.
+BUILTIN_EXECUTORS = ("LocalExecutor", "CeleryExecutor", "SequentialExecutor")
+
+
+def check_executor(name: str) -> None:
+    """Accept a built-in executor name or a ``module.Class`` path, as Airflow 2 does.
+
+    A path is only checked for its shape here: importing it is the scheduler's job.
+
+    Raises:
+        ConfigError: ``name`` is neither.
+    """
+    parts = name.split(".")
+    if name in BUILTIN_EXECUTORS or (len(parts) >= 2 and all(p.isidentifier() for p in parts)):
+        return
+    raise ConfigError(
+        f"[core] executor: unknown executor {name!r}; use LocalExecutor, CeleryExecutor, "
+        "SequentialExecutor or a module.Class path"
+    )
+
+
 @dataclass(frozen=True)
 class CoreSettings:
     dags_folder: Path = _opt("{TRADEWIND_HOME}/dags", "Folder scanned for DAG files.")
     plugins_folder: Path = _opt("{TRADEWIND_HOME}/plugins", "Folder scanned for plugins.")
     executor: str = _opt(
-        "LocalExecutor", "Executor running task tries: LocalExecutor or CeleryExecutor."
+        "LocalExecutor",
+        "Executor running task tries: LocalExecutor, CeleryExecutor, SequentialExecutor "
+        "or the module.Class path of a custom executor.",
     )
     parallelism: int = _opt(32, "Most task instances running at once across all DAGs (count).")
     max_active_tasks_per_dag: int = _opt(
@@ -86,6 +111,9 @@ class CoreSettings:
         60.0, "Seconds a killed task gets between SIGTERM and SIGKILL."
     )
     max_map_length: int = _opt(1024, "Most mapped task instances one task may expand to.")
+
+    def __post_init__(self) -> None:
+        check_executor(self.executor)
 
 
 @dataclass(frozen=True)
@@ -285,7 +313,7 @@ def load_settings(
     config_file = Path(env.get("TRADEWIND_CONFIG") or home / CONFIG_FILE_NAME).expanduser()
     if write_default_file and not config_file.exists():
         write_default_config(config_file)
-    parser = _read_file(config_file)
+    parser = read_config_file(config_file)
     sources: dict[tuple[str, str], str] = {}
     sections: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
@@ -317,26 +345,12 @@ def _lookup(
         return env[env_name], "env var"
     allows_cmd = bool(spec.metadata["cmd"])
     if allows_cmd and f"{env_name}_CMD" in env:
-        return _run_cmd(section, key, env[f"{env_name}_CMD"]), "env var cmd"
+        return run_cmd(section, key, env[f"{env_name}_CMD"]), "env var cmd"
     if parser.has_option(section, key):
         return parser.get(section, key), "tradewind.cfg"
     if allows_cmd and parser.has_option(section, f"{key}_cmd"):
-        return _run_cmd(section, key, parser.get(section, f"{key}_cmd")), "cmd"
+        return run_cmd(section, key, parser.get(section, f"{key}_cmd")), "cmd"
     return None, "default"
-
-
-def _run_cmd(section: str, key: str, command: str) -> str:
-    try:
-        done = subprocess.run(
-            command, shell=True, capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"[{section}] {key}_cmd could not run: {exc}") from exc
-    if done.returncode != 0:
-        raise ConfigError(
-            f"[{section}] {key}_cmd exited with code {done.returncode}: {done.stderr.strip()}"
-        )
-    return done.stdout.strip()
 
 
 def _convert(section: str, key: str, raw: Any, kind: Any, home: Path) -> Any:
@@ -367,23 +381,6 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError(raw)
 
 
-def _read_file(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    if not path.exists():
-        return parser
-    try:
-        # read_file, not read: read() silently skips a file it cannot open.
-        with path.open(encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        # configparser spreads the line number over several lines; keep it on one.
-        one_line = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-        raise ConfigError(f"{path} is not a valid config file: {one_line}") from exc
-    return parser
-
-
 def write_default_config(path: Path) -> None:
     """Write the config file with every default commented out and a fresh fernet key.
 
@@ -402,23 +399,4 @@ def write_default_config(path: Path) -> None:
                 lines.append(f"fernet_key = {generate_fernet_key()}")
             else:
                 lines.append(f"# {key} = {format_value(spec.default)}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
-            # link, not replace: when two processes start at once the first file wins
-            # and both read the same fernet key, instead of the last one overwriting it.
-            os.link(tmp_name, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp_name)
-    except OSError as exc:
-        raise ConfigError(f"{path} cannot be written: {exc.strerror or exc}") from exc
-
-
-def generate_fernet_key() -> str:
-    """A url-safe base64 32-byte key, the format ``cryptography.fernet.Fernet`` expects."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    write_config_file_once(path, "\n".join(lines) + "\n")

@@ -243,3 +243,38 @@ def test_replace_returns_a_changed_copy(tmp_path: Path) -> None:
 
     assert (changed.core.parallelism, settings.core.parallelism) == (3, 32)
     assert changed.database is settings.database
+
+
+@pytest.mark.parametrize(
+    "executor",
+    ["LocalExecutor", "CeleryExecutor", "SequentialExecutor", "my_company.executors.FastExecutor"],
+)
+def test_builtin_executor_names_and_dotted_paths_are_accepted(
+    tmp_path: Path, executor: str
+) -> None:
+    settings = load_settings(env_for(tmp_path, TRADEWIND__CORE__EXECUTOR=executor))
+
+    assert settings.core.executor == executor
+
+
+@pytest.mark.parametrize(
+    "executor", ["NoSuchExecutor", "", "localexecutor", "module.", "my-pkg.Executor", "a..B"]
+)
+def test_unknown_executor_is_a_config_error(tmp_path: Path, executor: str) -> None:
+    write_config(tmp_path, f"[core]\nexecutor = {executor}\n")
+    expected = (
+        f"[core] executor: unknown executor '{executor}'; use LocalExecutor, CeleryExecutor, "
+        "SequentialExecutor or a module.Class path"
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env_for(tmp_path))
+
+    assert str(raised.value) == expected
+
+
+def test_replace_validates_the_executor_too(tmp_path: Path) -> None:
+    settings = load_settings(env_for(tmp_path))
+
+    with pytest.raises(ConfigError, match=r"unknown executor 'Nope'"):
+        settings.replace("core", executor="Nope")
