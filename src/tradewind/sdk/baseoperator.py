@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tradewind.errors import DagDefinitionError
 from tradewind.sdk import definition_context
-from tradewind.sdk.dependencies import DependencyNode, set_relatives
+from tradewind.sdk.dependencies import (
+    DependencyNode,
+    lshift,
+    rlshift,
+    rrshift,
+    rshift,
+    set_relatives,
+)
 from tradewind.sdk.keys import validate_key
 from tradewind.sdk.params import ParamsDict
 from tradewind.sdk.time import as_utc
@@ -318,21 +325,10 @@ class BaseOperator:
     def set_downstream(self, other: DependencyNode | Sequence[DependencyNode]) -> None:
         set_relatives(self, other)
 
-    def __rshift__(self, other: Any) -> Any:
-        set_relatives(self, other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        set_relatives(other, self)
-        return other
-
-    def __rrshift__(self, other: Any) -> BaseOperator:
-        set_relatives(other, self)
-        return self
-
-    def __rlshift__(self, other: Any) -> BaseOperator:
-        set_relatives(self, other)
-        return self
+    __rshift__ = rshift
+    __lshift__ = lshift
+    __rrshift__ = rrshift
+    __rlshift__ = rlshift
 
     def get_flat_relative_ids(self, *, upstream: bool) -> set[str]:
         """Every task id reachable upstream (or downstream) from this task."""

@@ -86,3 +86,32 @@ def cross_downstream(from_tasks: Sequence[Any], to_tasks: Sequence[Any] | Any) -
     """Make every task of ``from_tasks`` upstream of every task of ``to_tasks``."""
     for task in from_tasks:
         set_relatives(task, to_tasks)
+
+
+# The ``>>``/``<<`` operators of every dependency node (operators, task groups, XComArgs),
+# written once and assigned as class attributes (``__rshift__ = rshift``) rather than
+# inherited from a mixin.
+
+
+def rshift(self: Any, other: Any) -> Any:
+    """``self >> other``: returns ``other`` so chains read left to right."""
+    set_relatives(self, other)
+    return other
+
+
+def lshift(self: Any, other: Any) -> Any:
+    """``self << other``: returns ``other``."""
+    set_relatives(other, self)
+    return other
+
+
+def rrshift(self: Any, other: Any) -> Any:
+    """``[a, b] >> self``."""
+    set_relatives(other, self)
+    return self
+
+
+def rlshift(self: Any, other: Any) -> Any:
+    """``[a, b] << self``."""
+    set_relatives(self, other)
+    return self

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradewind.errors import DagDefinitionError
 from tradewind.sdk import definition_context
-from tradewind.sdk.dependencies import set_relatives
+from tradewind.sdk.dependencies import lshift, rlshift, rrshift, rshift
 from tradewind.sdk.keys import validate_key
 
 if TYPE_CHECKING:
@@ -142,21 +142,10 @@ class TaskGroup:
         ids = {task.task_id for task in tasks}
         return [task for task in tasks if not task.downstream_task_ids & ids]
 
-    def __rshift__(self, other: Any) -> Any:
-        set_relatives(self, other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        set_relatives(other, self)
-        return other
-
-    def __rrshift__(self, other: Any) -> TaskGroup:
-        set_relatives(other, self)
-        return self
-
-    def __rlshift__(self, other: Any) -> TaskGroup:
-        set_relatives(self, other)
-        return self
+    __rshift__ = rshift
+    __lshift__ = lshift
+    __rrshift__ = rrshift
+    __rlshift__ = rlshift
 
     def __enter__(self) -> TaskGroup:
         definition_context.push_group(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tradewind.sdk.dependencies import set_relatives
+from tradewind.sdk.dependencies import lshift, rlshift, rrshift, rshift, set_relatives
 
 if TYPE_CHECKING:
     from tradewind.sdk.baseoperator import BaseOperator
@@ -44,21 +44,10 @@ class XComArg:
         """Pull the value from XCom through the running task instance in ``context``."""
         return context["ti"].xcom_pull(task_ids=self.operator.task_id, key=self.key)
 
-    def __rshift__(self, other: Any) -> Any:
-        set_relatives(self, other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        set_relatives(other, self)
-        return other
-
-    def __rrshift__(self, other: Any) -> XComArg:
-        set_relatives(other, self)
-        return self
-
-    def __rlshift__(self, other: Any) -> XComArg:
-        set_relatives(self, other)
-        return self
+    __rshift__ = rshift
+    __lshift__ = lshift
+    __rrshift__ = rrshift
+    __rlshift__ = rlshift
 
     def __eq__(self, other: object) -> bool:
         return (

@@ -43,29 +43,12 @@ from tradewind.sdk.datasets import Dataset, DatasetCondition, condition_from_exp
 from tradewind.sdk.params import NOTSET, DagParam, Param
 from tradewind.sdk.states import DagRunState, DagRunType, TaskInstanceState
 from tradewind.sdk.time import as_utc, parse_datetime
+from tradewind.sdk.timetables.delta import RELATIVEDELTA_FIELDS
 from tradewind.sdk.trigger_rules import TriggerRule
 from tradewind.sdk.weight_rule import WeightRule
 from tradewind.sdk.xcom_arg import XComArg
 
 TYPE_KEY = "__type"
-
-_RELATIVE_FIELDS = (
-    "years",
-    "months",
-    "days",
-    "leapdays",
-    "hours",
-    "minutes",
-    "seconds",
-    "microseconds",
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "microsecond",
-)
 
 #: Enums the decoder rebuilds by class path. Any other enum decodes to its plain value:
 #: the reader must never import a class named by a document it was handed.
@@ -209,7 +192,7 @@ def encode_timedelta(value: timedelta) -> dict[str, Any]:
 def encode_relativedelta(value: relativedelta) -> dict[str, Any]:
     """The REST API's ``RelativeDelta`` component, plus ``weekday`` when one is set."""
     data: dict[str, Any] = {TYPE_KEY: "RelativeDelta"}
-    for name in _RELATIVE_FIELDS:
+    for name in RELATIVEDELTA_FIELDS:
         field_value = getattr(value, name)
         data[name] = int(field_value) if field_value is not None else None
     if value.weekday is not None:
@@ -245,7 +228,7 @@ def stable_repr(value: Any) -> str:
 
 
 def _decode_relativedelta(data: dict[str, Any]) -> relativedelta:
-    kwargs = {name: data[name] for name in _RELATIVE_FIELDS if data.get(name) is not None}
+    kwargs = {name: data[name] for name in RELATIVEDELTA_FIELDS if data.get(name) is not None}
     if data.get("weekday") is not None:
         day, n = data["weekday"]
         kwargs["weekday"] = weekday(day, n)

@@ -15,7 +15,8 @@ from tradewind.sdk.timetables.base import InvalidTimetable
 
 Delta: TypeAlias = timedelta | relativedelta
 
-_RELATIVE_FIELDS = (
+#: The fields of a relativedelta, relative ones first, as Airflow's JSON form lists them.
+RELATIVEDELTA_FIELDS = (
     "years",
     "months",
     "days",
@@ -61,7 +62,7 @@ def describe(delta: Delta) -> str:
                     count = seconds // size
                     return f"Every {count} {unit}{'s' if count != 1 else ''}"
         return f"Every {delta}"
-    values = {name: getattr(delta, name) for name in _RELATIVE_FIELDS}
+    values = {name: getattr(delta, name) for name in RELATIVEDELTA_FIELDS}
     used = [name for name, value in values.items() if value]
     if len(used) == 1 and used[0].endswith("s") and delta.weekday is None:
         count = values[used[0]]
@@ -74,7 +75,7 @@ def encode_delta(delta: Delta) -> float | dict[str, Any]:
     if isinstance(delta, timedelta):
         return delta.total_seconds()
     encoded: dict[str, Any] = {
-        name: getattr(delta, name) for name in _RELATIVE_FIELDS if getattr(delta, name)
+        name: getattr(delta, name) for name in RELATIVEDELTA_FIELDS if getattr(delta, name)
     }
     if delta.weekday is not None:
         encoded["weekday"] = [delta.weekday.weekday, delta.weekday.n]
@@ -92,7 +93,7 @@ def decode_delta(data: Any) -> Delta:
     if isinstance(data, dict):
         fields = dict(data)
         day = fields.pop("weekday", None)
-        unknown = set(fields) - set(_RELATIVE_FIELDS)
+        unknown = set(fields) - set(RELATIVEDELTA_FIELDS)
         if not unknown:
             if isinstance(day, list | tuple) and len(day) == 2:
                 return relativedelta(**fields, weekday=weekday(day[0], day[1]))
