@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from tradewind.cli.database import sessions
 from tradewind.cli.output import output_option, render
 from tradewind.errors import InvalidInput
 from tradewind.storage.engine import transaction
+
+if TYPE_CHECKING:
+    from tradewind.execution.secrets_masker import SecretsMasker
 
 
 @click.group()
@@ -108,10 +111,12 @@ def test(ctx: click.Context, dag_id: str, logical_date: str | None, conf: str | 
     """
     from tradewind.cli.run_report import print_dag_result, print_task_report
     from tradewind.execution.dag_test import run_dag_in_process
+    from tradewind.execution.secrets_masker import SecretsMasker
 
     settings = get_settings(ctx)
     dag = load_dag(ctx, dag_id)
-    variables, connections = _template_accessors(ctx)
+    masker = SecretsMasker()
+    variables, connections = _template_accessors(ctx, masker)
     result = run_dag_in_process(
         dag,
         logical_date=_parse_date(logical_date),
@@ -120,21 +125,31 @@ def test(ctx: click.Context, dag_id: str, logical_date: str | None, conf: str | 
         connections=connections,
         log_folder=settings.logging.base_log_folder,
         echo=True,
-        on_report=print_task_report,
+        on_report=lambda report: print_task_report(report, masker),
+        masker=masker,
     )
     print_dag_result(result)
     if not result.succeeded:
         ctx.exit(1)
 
 
-def _template_accessors(ctx: click.Context) -> tuple[Any, Any]:
+def _template_accessors(ctx: click.Context, masker: SecretsMasker) -> tuple[Any, Any]:
+    """Template ``var`` and ``conn`` reading the database; what they read is registered
+    in ``masker``, the one the command prints with, as well as in the run's own."""
     from tradewind.execution.database_accessors import (
         DatabaseConnectionAccessor,
         DatabaseVariableAccessor,
     )
+    from tradewind.execution.secrets_masker import (
+        MaskingConnectionAccessor,
+        MaskingVariableAccessor,
+    )
 
     factory = sessions(ctx)
-    return DatabaseVariableAccessor(factory), DatabaseConnectionAccessor(factory)
+    return (
+        MaskingVariableAccessor(DatabaseVariableAccessor(factory), masker),
+        MaskingConnectionAccessor(DatabaseConnectionAccessor(factory), masker),
+    )
 
 
 def _parse_date(text: str | None) -> datetime | None:

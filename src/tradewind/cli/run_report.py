@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradewind.execution.in_process_run import DagTestResult, TaskReport
+from tradewind.execution.secrets_masker import SecretsMasker
 
 _STYLES = {
     "success": "green",
@@ -22,13 +23,25 @@ _STYLES = {
 _console = Console(highlight=False)
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
+def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def print_task_report(report: TaskReport) -> None:
-    """One line: task id, state, try, duration, and the return value or the error."""
+def _shown_value(value: Any, masker: SecretsMasker | None) -> str:
+    """The repr of a return value, secrets masked before it is cut short."""
+    if masker is None:
+        return _short(repr(value))
+    if isinstance(value, str):  # before repr, which may escape characters of a secret
+        value = masker.mask(value)
+    return _short(masker.mask(repr(value)))
+
+
+def print_task_report(report: TaskReport, masker: SecretsMasker | None = None) -> None:
+    """One line: task id, state, try, duration, and the return value or the error.
+
+    The return value is printed with the secrets of ``masker`` replaced by ``***``, as
+    the task's log shows it.
+    """
     state = str(report.state.value if report.state is not None else "none")
     line = Text()
     line.append(f"[{state}] ", style=f"bold {_STYLES.get(state, 'white')}")
@@ -38,7 +51,7 @@ def print_task_report(report: TaskReport) -> None:
     if report.error:
         line.append(f"  {report.error}", style="red")
     elif state == "success" and report.return_value is not None:
-        line.append(f"  returned {_short(report.return_value)}")
+        line.append(f"  returned {_shown_value(report.return_value, masker)}")
     if report.next_retry_at is not None:
         line.append(f"  retry at {report.next_retry_at.isoformat()}", style="yellow")
     _console.print(line)

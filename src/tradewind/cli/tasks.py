@@ -61,10 +61,12 @@ def test(
     """
     from tradewind.cli.run_report import print_task_report
     from tradewind.execution.dag_test import run_single_task
+    from tradewind.execution.secrets_masker import SecretsMasker
 
     get_settings(ctx)
     dag = load_dag(ctx, dag_id)
-    variables, connections = _template_accessors(ctx)
+    masker = SecretsMasker()
+    variables, connections = _template_accessors(ctx, masker)
     report = run_single_task(
         dag,
         task_id,
@@ -73,7 +75,8 @@ def test(
         variables=variables,
         connections=connections,
         echo=True,
+        masker=masker,
     )
-    print_task_report(report)
+    print_task_report(report, masker)
     if report.state.value not in ("success", "skipped"):
         ctx.exit(1)
