@@ -40,7 +40,7 @@ def print_task_report(report: TaskReport, masker: SecretsMasker | None = None) -
     """One line: task id, state, try, duration, and the return value or the error.
 
     The return value is printed with the secrets of ``masker`` replaced by ``***``, as
-    the task's log shows it.
+    the task's log shows it. The line is never wrapped, so ``grep`` finds it whole.
     """
     state = str(report.state.value if report.state is not None else "none")
     line = Text()
@@ -54,7 +54,7 @@ def print_task_report(report: TaskReport, masker: SecretsMasker | None = None) -
         line.append(f"  returned {_shown_value(report.return_value, masker)}")
     if report.next_retry_at is not None:
         line.append(f"  retry at {report.next_retry_at.isoformat()}", style="yellow")
-    _console.print(line)
+    _console.print(line, soft_wrap=True)
 
 
 def print_dag_result(result: DagTestResult) -> None:
