@@ -75,6 +75,9 @@ class _TaskTryColumns(Base):
     #: Template fields after rendering, for the UI's Rendered view (masked secrets).
     rendered_fields: Mapped[Any] = mapped_column(json_type(), nullable=True)
     rendered_map_index: Mapped[str | None] = mapped_column(sa.String(250))
+    #: Set by the worker while the try runs; a running try whose heartbeat is older than
+    #: ``[scheduler] scheduler_zombie_task_threshold`` is a zombie.
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

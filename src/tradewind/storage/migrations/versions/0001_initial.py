@@ -565,6 +565,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("rendered_map_index", sa.String(length=250), nullable=True),
+        sa.Column("last_heartbeat_at", utc_datetime(), nullable=True),
         sa.Column("updated_at", utc_datetime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["dag_id", "run_id"],
@@ -653,6 +654,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("rendered_map_index", sa.String(length=250), nullable=True),
+        sa.Column("last_heartbeat_at", utc_datetime(), nullable=True),
         sa.Column("updated_at", utc_datetime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["dag_id", "run_id", "task_id", "map_index"],
