@@ -8,12 +8,17 @@ imported; otherwise the DAGs folder (and the bundled examples, when
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from tradewind.cli.context import get_settings
 from tradewind.cli.database import sessions
+from tradewind.cli.errors import debug_enabled
+from tradewind.dag_processing import processor
 from tradewind.dag_processing.discovery import source_file
 from tradewind.dag_processing.processor import EXAMPLE_DAGS_FOLDER, collect_dags
 from tradewind.errors import NotFound
@@ -27,6 +32,33 @@ def load_dag(ctx: click.Context, dag_id: str) -> DAG:
     Raises:
         NotFound: no DAG file defines it; the message lists import errors met on the way.
     """
+    with _import_errors_unlogged(ctx):
+        return _load_dag(ctx, dag_id)
+
+
+@contextmanager
+def _import_errors_unlogged(ctx: click.Context) -> Iterator[None]:
+    """Keep :func:`collect_dags` from logging each broken file's traceback to stderr.
+
+    Another file's import error is none of this command's business when the DAG is
+    found, and is summarised in the one ``Error:`` line when it is not; ``--verbose``
+    (or ``TRADEWIND_DEBUG=1``) lets the tracebacks through.
+    """
+    if debug_enabled(ctx):
+        yield
+        return
+    processor.logger.addFilter(_reject)
+    try:
+        yield
+    finally:
+        processor.logger.removeFilter(_reject)
+
+
+def _reject(record: logging.LogRecord) -> bool:
+    return False
+
+
+def _load_dag(ctx: click.Context, dag_id: str) -> DAG:
     settings = get_settings(ctx)
     core = settings.core
     errors: dict[str, str] = {}
