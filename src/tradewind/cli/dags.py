@@ -165,13 +165,14 @@ def _parse_date(text: str | None) -> datetime | None:
         ) from None
 
 
-def _parse_conf(text: str | None) -> dict[str, Any] | None:
+def _parse_conf(text: str | None, option: str = "--conf") -> dict[str, Any] | None:
+    """The JSON object given to ``option``; errors name that option."""
     if text is None:
         return None
     try:
         conf = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"--conf is not valid JSON: {exc}") from None
+        raise InvalidInput(f"{option} is not valid JSON: {exc}") from None
     if not isinstance(conf, dict):
-        raise InvalidInput(f"--conf must be a JSON object, got {type(conf).__name__}")
+        raise InvalidInput(f"{option} must be a JSON object, got {type(conf).__name__}")
     return conf

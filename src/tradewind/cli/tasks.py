@@ -71,7 +71,7 @@ def test(
         dag,
         task_id,
         logical_date=_parse_date(logical_date),
-        task_params=_parse_conf(task_params),
+        task_params=_parse_conf(task_params, "--task-params"),
         variables=variables,
         connections=connections,
         echo=True,
