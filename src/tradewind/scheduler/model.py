@@ -182,6 +182,9 @@ class Decisions:
         tis_to_queue: task instances to mark queued, highest priority first; the loop
             sends each one whose guard held to the executor.
         runs_to_finish: runs to mark success or failed (all leaves done, or timed out).
+        problems: why the planner could not act on something (a DAG whose timetable
+            cannot be loaded or raised, a run of an unknown DAG), for the loop to log.
+            They change nothing in the database and do not make the decisions non-empty.
     """
 
     runs_to_create: tuple[NewRun, ...] = ()
@@ -189,6 +192,7 @@ class Decisions:
     task_transitions: tuple[TaskTransition, ...] = ()
     tis_to_queue: tuple[TaskTransition, ...] = ()
     runs_to_finish: tuple[RunTransition, ...] = ()
+    problems: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
