@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
-
 from tradewind.sdk.timetables.base import InvalidTimetable
 from tradewind.sdk.timetables.zone import parse_timezone
 
@@ -81,6 +79,10 @@ class CronSchedule:
         self.written = expression
         self.expression = CRON_PRESETS.get(expression.strip(), expression.strip())
         self.timezone = parse_timezone(timezone)
+        # croniter is imported on first use, not with the module: it is a fifth of the
+        # cost of `import tradewind`, which every CLI command pays.
+        from croniter import CroniterBadCronError, CroniterBadDateError, croniter
+
         try:
             fields = croniter(self.expression, datetime(2000, 1, 1))
             fields.get_next(datetime)
@@ -165,6 +167,8 @@ class CronSchedule:
     def _walk(
         self, moment: datetime, offset: timedelta, best: datetime | None, *, forward: bool
     ) -> datetime | None:
+        from croniter import croniter
+
         ticks = croniter(self.expression, moment.replace(tzinfo=None) + offset)
         for _ in range(_MAX_CANDIDATES):
             tick = ticks.get_next(datetime) if forward else ticks.get_prev(datetime)
