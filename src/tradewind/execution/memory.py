@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tradewind.sdk.xcom_arg import RETURN_VALUE_KEY
 
@@ -30,6 +30,39 @@ class XComEntry:
     key: str
     value: Any
     sequence: int
+
+
+class XComStore(Protocol):
+    """Where a :class:`LocalTaskInstance` keeps its XComs.
+
+    :class:`InMemoryXComStore` here; ``tradewind.execution.db_xcom.DatabaseXComStore``
+    in a worker. ``LocalTaskInstance`` owns Airflow's ``xcom_pull`` shapes on top of
+    these three calls, so both stores answer pulls identically.
+    """
+
+    def set(
+        self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any
+    ) -> None:
+        """Store ``value``, replacing a value with the same identity."""
+        ...
+
+    def clear(
+        self, *, dag_id: str, run_id: str, task_id: str | None = None, map_index: int | None = None
+    ) -> None:
+        """Delete the values of a run, or of one of its task instances."""
+        ...
+
+    def find(
+        self,
+        *,
+        dag_id: str,
+        run_id: str,
+        key: str | None = None,
+        task_ids: Iterable[str] | None = None,
+        map_indexes: Iterable[int] | None = None,
+    ) -> list[XComEntry]:
+        """The matching entries, newest first; None for a filter means "any"."""
+        ...
 
 
 class InMemoryXComStore:
@@ -113,7 +146,7 @@ class LocalTaskInstance:
     dag_id: str
     task_id: str
     run_id: str
-    xcom_store: InMemoryXComStore
+    xcom_store: XComStore
     try_number: int = 1
     max_tries: int = 0
     map_index: int = -1
