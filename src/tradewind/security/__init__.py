@@ -1,0 +1,16 @@
+"""Users, roles and password hashing: who may log in, and how their secrets are kept.
+
+Owns:
+    - ``passwords``: argon2id hashing and constant-time verification of passwords. Only
+      the self-describing hash is ever stored; a hash made with weaker parameters than
+      today's is reported by ``needs_rehash`` so a login can upgrade it.
+    - ``users``: creating and reading users, and making sure a role exists. Like the
+      repositories, these functions take a session first and never commit.
+
+The permission matrix (which role may do what) arrives with the API; this package stays
+below :mod:`tradewind.services` so that the API, the UI and the CLI share one notion of
+a user.
+
+May import: :mod:`tradewind.storage`, :mod:`tradewind.config`, :mod:`tradewind.errors`
+and argon2; never anything above it (services, API, CLI).
+"""
