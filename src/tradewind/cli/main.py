@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "db": "tradewind.cli.db:db",
     "dags": "tradewind.cli.dags:dags",
     "tasks": "tradewind.cli.tasks:tasks",
+    "standalone": "tradewind.cli.standalone:standalone",
 }
 
 

@@ -1,0 +1,63 @@
+"""Knowing when a standalone group is up: the scheduler's heartbeat in the ``job`` table.
+
+A child's "started" line only proves the interpreter ran; a heartbeat written after
+standalone started proves the scheduler reached its loop with a working database. The
+check reads the database like any other process, so it works before the API exists and
+also when the components run elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.errors import DatabaseError
+from tradewind.storage.engine import transaction
+from tradewind.storage.tables import JobRow
+
+#: ``job.job_type`` of a scheduler (Airflow's name).
+SCHEDULER_JOB_TYPE = "SchedulerJob"
+
+
+def scheduler_heartbeat_since(factory: sessionmaker[Session], since: datetime) -> bool:
+    """Whether a running scheduler job has heartbeated at or after ``since`` (UTC)."""
+    with transaction(factory) as session:
+        found = session.scalar(
+            sa.select(JobRow.id)
+            .where(
+                JobRow.job_type == SCHEDULER_JOB_TYPE,
+                JobRow.state == "running",
+                JobRow.latest_heartbeat >= since,
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    cancelled: Callable[[], bool],
+    interval: float = 0.5,
+) -> bool:
+    """Call ``check`` every ``interval`` seconds until it returns True or ``cancelled()``.
+
+    A database error counts as "not yet" (SQLite may be busy while the scheduler
+    migrates or writes), so the wait survives it.
+
+    Returns:
+        True once ``check`` passed; False when cancelled first.
+    """
+    while not cancelled():
+        try:
+            if check():
+                return True
+        except (SQLAlchemyError, DatabaseError):
+            pass
+        time.sleep(interval)
+    return False
