@@ -5,7 +5,9 @@ file's result in its own transaction. What is written for one file:
 
 - a ``DagRow`` per DAG (created paused when ``[core] dags_are_paused_at_creation``
   unless the DAG says ``is_paused_upon_creation``), with its tags, owner links and
-  dataset references; ``next_dagrun*`` are left to the scheduler;
+  dataset references; ``next_dagrun*`` are left to the scheduler, and reset to NULL
+  when the DAG's schedule (timetable, start/end date, catchup) changes, so that the
+  scheduler computes them again;
 - a ``SerializedDagRow``, rewritten only when ``dag_hash`` changed, so readers that
   cache by hash are not disturbed by a re-parse that changed nothing;
 - a ``DagCodeRow`` per source file;
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -97,7 +100,9 @@ def store_parse_result(
             defaults=(default_max_active_tasks, default_max_active_runs),
         )
         row.has_import_errors = parsed.fileloc in errors
-        _write_serialized(session, parsed, now=now, processor_subdir=processor_subdir)
+        previous = _write_serialized(session, parsed, now=now, processor_subdir=processor_subdir)
+        if previous is not None and _schedule_of(previous) != _schedule_of(parsed.data):
+            _reset_next_dagrun(row)
         _write_dataset_references(session, parsed.dag_id, parsed.facts, now=now)
     _retire_vanished_dags(session, result, refused)
     for fileloc, text in result.sources.items():
@@ -198,20 +203,43 @@ def _upsert_dag(
 
 def _write_serialized(
     session: Session, parsed: ParsedDag, *, now: datetime, processor_subdir: str | None
-) -> None:
+) -> Any:
+    """Write the document if it changed; return the document it replaced, if any."""
     row = session.get(SerializedDagRow, parsed.dag_id)
+    previous = None
     if row is None:
         row = SerializedDagRow(dag_id=parsed.dag_id)
         session.add(row)
     elif row.dag_hash == parsed.hash:
         row.fileloc = parsed.fileloc
         row.processor_subdir = processor_subdir
-        return
+        return None
+    else:
+        previous = row.data
     row.fileloc = parsed.fileloc
     row.processor_subdir = processor_subdir
     row.data = parsed.data
     row.dag_hash = parsed.hash
     row.last_updated = now
+    return previous
+
+
+#: Document keys that decide when a DAG's scheduled runs happen.
+_SCHEDULE_KEYS = ("timetable", "start_date", "end_date", "catchup")
+
+
+def _schedule_of(document: Any) -> tuple[Any, ...]:
+    body = document.get("dag", {}) if isinstance(document, dict) else {}
+    return tuple(body.get(key) for key in _SCHEDULE_KEYS)
+
+
+def _reset_next_dagrun(row: DagRow) -> None:
+    """Forget the next scheduled run of a DAG whose schedule changed: the scheduler
+    computes it again from the DAG's last scheduled run (``scheduler/next_run.py``)."""
+    row.next_dagrun = None
+    row.next_dagrun_data_interval_start = None
+    row.next_dagrun_data_interval_end = None
+    row.next_dagrun_create_after = None
 
 
 def _write_code(session: Session, fileloc: str, text: str, *, now: datetime) -> None:
