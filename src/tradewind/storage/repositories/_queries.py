@@ -1,0 +1,40 @@
+"""Query pieces shared by list functions: ordering by a named column and date ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from tradewind.errors import InvalidInput
+
+
+def order_clauses(
+    row_class: Any, order_by: str, allowed: Sequence[str]
+) -> list[sa.ColumnElement[Any]]:
+    """``order_by`` (``name`` or ``-name``) as ORDER BY clauses, with ``id`` as tie-break
+    so that pages never overlap or skip rows.
+
+    Raises:
+        InvalidInput: the column is not in ``allowed``.
+    """
+    name = order_by.removeprefix("-")
+    if name not in allowed:
+        raise InvalidInput(
+            f"Ordering with '{name}' is disallowed or the attribute does not exist on the model"
+        )
+    column = getattr(row_class, name)
+    clauses = [column.desc() if order_by.startswith("-") else column.asc()]
+    if name != "id":
+        clauses.append(row_class.id.asc())
+    return clauses
+
+
+def where_between(query: sa.Select[Any], column: Any, low: Any, high: Any) -> sa.Select[Any]:
+    """Keep rows whose ``column`` is within ``low`` .. ``high`` (inclusive; None is open)."""
+    if low is not None:
+        query = query.where(column >= low)
+    if high is not None:
+        query = query.where(column <= high)
+    return query

@@ -1,0 +1,150 @@
+"""DAG runs (API ``/dags/{dag_id}/dagRuns``, CLI ``dags list-runs`` / ``dags state``).
+
+Error wording follows Airflow 2's API, which clients match on:
+``DAGRun with DAG ID: 'x' and DAGRun ID: 'y' not found`` and the two ``already exists``
+forms of :func:`create_dag_run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tradewind.errors import AlreadyExists, NotFound
+from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.repositories._queries import order_clauses, where_between
+from tradewind.storage.repositories._writes import unique_write
+from tradewind.storage.tables import DagRunRow
+
+#: Columns a list of runs may be ordered by (``-name`` for descending); ``id`` breaks ties.
+ORDERABLE = (
+    "id",
+    "dag_id",
+    "run_id",
+    "state",
+    "run_type",
+    "logical_date",
+    "start_date",
+    "end_date",
+    "queued_at",
+    "updated_at",
+    "external_trigger",
+)
+
+
+def get_dag_run(session: Session, dag_id: str, run_id: str) -> DagRunRow | None:
+    return session.scalar(
+        sa.select(DagRunRow).where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id)
+    )
+
+
+def require_dag_run(session: Session, dag_id: str, run_id: str) -> DagRunRow:
+    """Raises NotFound, worded as Airflow's API words it."""
+    run = get_dag_run(session, dag_id, run_id)
+    if run is None:
+        raise NotFound(f"DAGRun with DAG ID: '{dag_id}' and DAGRun ID: '{run_id}' not found")
+    return run
+
+
+def get_dag_run_by_logical_date(
+    session: Session, dag_id: str, logical_date: datetime
+) -> DagRunRow | None:
+    return session.scalar(
+        sa.select(DagRunRow).where(
+            DagRunRow.dag_id == dag_id, DagRunRow.logical_date == logical_date
+        )
+    )
+
+
+def list_dag_runs(
+    session: Session,
+    dag_id: str | None = None,
+    *,
+    dag_ids: Sequence[str] | None = None,
+    run_ids: Sequence[str] | None = None,
+    states: Sequence[str] | None = None,
+    run_types: Sequence[str] | None = None,
+    logical_date_gte: datetime | None = None,
+    logical_date_lte: datetime | None = None,
+    start_date_gte: datetime | None = None,
+    start_date_lte: datetime | None = None,
+    end_date_gte: datetime | None = None,
+    end_date_lte: datetime | None = None,
+    updated_at_gte: datetime | None = None,
+    updated_at_lte: datetime | None = None,
+    order_by: str = "id",
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page[DagRunRow]:
+    """Runs of ``dag_id`` (of every DAG when None, or of ``dag_ids``), filtered.
+
+    Every bound is inclusive; a None filter is not applied, an empty sequence matches
+    nothing.
+
+    Raises:
+        InvalidInput: ``order_by`` names a column outside :data:`ORDERABLE`, or a
+            negative limit/offset.
+    """
+    query = sa.select(DagRunRow)
+    if dag_id is not None:
+        query = query.where(DagRunRow.dag_id == dag_id)
+    for column, values in (
+        (DagRunRow.dag_id, dag_ids),
+        (DagRunRow.run_id, run_ids),
+        (DagRunRow.state, states),
+        (DagRunRow.run_type, run_types),
+    ):
+        if values is not None:
+            query = query.where(column.in_(list(values)))
+    query = where_between(query, DagRunRow.logical_date, logical_date_gte, logical_date_lte)
+    query = where_between(query, DagRunRow.start_date, start_date_gte, start_date_lte)
+    query = where_between(query, DagRunRow.end_date, end_date_gte, end_date_lte)
+    query = where_between(query, DagRunRow.updated_at, updated_at_gte, updated_at_lte)
+    query = query.order_by(*order_clauses(DagRunRow, order_by, ORDERABLE))
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def create_dag_run(session: Session, run: DagRunRow) -> DagRunRow:
+    """Insert ``run``, flushed in a savepoint.
+
+    Raises:
+        AlreadyExists: the DAG already has a run with this run id or logical date, in
+            Airflow's wording; nothing is left in the session.
+    """
+    found = session.scalar(
+        sa.select(DagRunRow)
+        .where(
+            DagRunRow.dag_id == run.dag_id,
+            sa.or_(DagRunRow.run_id == run.run_id, DagRunRow.logical_date == run.logical_date),
+        )
+        .limit(1)
+    )
+    if found is not None:
+        raise AlreadyExists(_duplicate_message(run, found))
+    # A concurrent insert can still win between the check and the flush.
+    with unique_write(session, _duplicate_message(run, None)):
+        session.add(run)
+    return run
+
+
+def _duplicate_message(run: DagRunRow, found: DagRunRow | None) -> str:
+    if found is not None and found.run_id != run.run_id:
+        date = run.logical_date.isoformat(sep=" ")
+        return (
+            f"DAGRun with DAG ID: '{run.dag_id}' and DAGRun logical date: '{date}' already exists"
+        )
+    return f"DAGRun with DAG ID: '{run.dag_id}' and DAGRun ID: '{run.run_id}' already exists"
+
+
+def delete_dag_run(session: Session, dag_id: str, run_id: str) -> None:
+    """Delete a run and, by cascade, its task instances, history, XComs and reschedules.
+
+    Raises:
+        NotFound: no such run.
+    """
+    run = require_dag_run(session, dag_id, run_id)
+    session.delete(run)
+    session.flush()
