@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.exceptions import TaskFailed
@@ -25,8 +26,27 @@ from tradewind.sdk.exceptions import TaskFailed
 MAX_RETRY_DELAY = timedelta(hours=24)
 
 
+class RetryPolicy(Protocol):
+    """What the delay depends on: an SDK operator or a scheduler's view of a task."""
+
+    @property
+    def dag_id(self) -> str: ...
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def retry_delay(self) -> timedelta: ...
+
+    @property
+    def retry_exponential_backoff(self) -> bool: ...
+
+    @property
+    def max_retry_delay(self) -> timedelta | None: ...
+
+
 def next_retry_delay(
-    task: BaseOperator, try_number: int, *, logical_date: datetime | None = None
+    task: RetryPolicy, try_number: int, *, logical_date: datetime | None = None
 ) -> timedelta:
     """How long to wait after try ``try_number`` failed before the next try.
 

@@ -46,7 +46,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import cast
 
 from tradewind.execution.retry import next_retry_delay
 from tradewind.scheduler.model import (
@@ -56,7 +55,6 @@ from tradewind.scheduler.model import (
     TaskInstanceSnapshot,
     TaskTransition,
 )
-from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.states import FINISHED_TI_STATES, DagRunState, TaskInstanceState
 from tradewind.sdk.trigger_rules import UpstreamStates, Verdict, evaluate
 from tradewind.serialization import SerializedTask
@@ -215,11 +213,8 @@ def _retry_due(
         retry_exponential_backoff=task.retry_exponential_backoff,
         max_retry_delay=task.max_retry_delay,
     )
-    # next_retry_delay is typed for the SDK operator but reads only the fields above;
-    # reusing it keeps the scheduler's retry time identical to the worker's.
-    delay = next_retry_delay(
-        cast(BaseOperator, policy), ti.try_number, logical_date=run.logical_date
-    )
+    # The worker's own function, so the scheduler's retry time is identical to the worker's.
+    delay = next_retry_delay(policy, ti.try_number, logical_date=run.logical_date)
     return ti.end_date + delay <= now
 
 
