@@ -1,4 +1,7 @@
-"""``tradewind dags``: list DAGs and import errors, draw a DAG, run one in-process.
+"""``tradewind dags``: list DAGs and import errors, draw a DAG, run one in-process;
+trigger, pause and unpause DAGs and inspect their runs (``trigger``, ``pause``,
+``unpause``, ``state``, ``list-runs``), which work on the database only and never
+import DAG files.
 
 ``list`` and ``list-import-errors`` first bring the database up to date with the
 DAG files (one processing pass, each file parsed in a child process with the
@@ -16,8 +19,9 @@ import click
 
 from tradewind.cli.context import get_settings
 from tradewind.cli.dag_loading import load_dag
-from tradewind.cli.database import sessions
+from tradewind.cli.database import sessions, wake_scheduler
 from tradewind.cli.output import output_option, render
+from tradewind.cli.run_display import RUN_COLUMNS, run_row, wait_for_run
 from tradewind.errors import InvalidInput
 from tradewind.storage.engine import transaction
 
@@ -176,3 +180,159 @@ def _parse_conf(text: str | None, option: str = "--conf") -> dict[str, Any] | No
     if not isinstance(conf, dict):
         raise InvalidInput(f"{option} must be a JSON object, got {type(conf).__name__}")
     return conf
+
+
+def current_user() -> str | None:
+    """The OS user running the command, recorded as the owner of audit-log rows."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers) and no $USER
+        return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dags.command("trigger")
+@click.argument("dag_id")
+@click.option("-c", "--conf", help="JSON object given to the run as its conf.")
+@click.option("-r", "--run-id", help="Run id (default: manual__<logical date>).")
+@click.option(
+    "-l",
+    "--logical-date",
+    "-e",
+    "--exec-date",
+    "logical_date",
+    help="Logical date, ISO 8601 (default: now).",
+)
+@click.option(
+    "--no-replace-microseconds",
+    is_flag=True,
+    help="Keep the logical date's microseconds (by default they are zeroed, as in Airflow).",
+)
+@click.option("--wait", is_flag=True, help="Wait for the run to finish; exit 1 if it fails.")
+@output_option
+@click.pass_context
+def trigger(
+    ctx: click.Context,
+    dag_id: str,
+    conf: str | None,
+    run_id: str | None,
+    logical_date: str | None,
+    no_replace_microseconds: bool,
+    wait: bool,
+    output: str,
+) -> None:
+    """Create a queued run of DAG_ID; a running scheduler starts it (unless paused)."""
+    from tradewind.services.dag_runs import trigger_dag_run
+
+    now = utcnow()
+    when = _parse_date(logical_date) or now
+    if not no_replace_microseconds:
+        when = when.replace(microsecond=0)
+    with transaction(sessions(ctx)) as session:
+        run = trigger_dag_run(
+            session,
+            dag_id,
+            now=now,
+            run_id=run_id,
+            logical_date=when,
+            conf=_parse_conf(conf),
+            owner=current_user(),
+        )
+        row = run_row(run)
+    wake_scheduler(ctx)
+    render([row], output, columns=(*RUN_COLUMNS, "conf"))
+    if wait and wait_for_run(ctx, dag_id, row["run_id"]) != "success":
+        ctx.exit(1)
+
+
+@dags.command("pause")
+@click.argument("dag_id")
+@click.pass_context
+def pause(ctx: click.Context, dag_id: str) -> None:
+    """Pause DAG_ID: no new scheduled runs, and its queued runs wait."""
+    from tradewind.services.dags import pause_dag
+
+    with transaction(sessions(ctx)) as session:
+        pause_dag(session, dag_id, now=utcnow(), owner=current_user())
+    click.echo(f"Dag: {dag_id}, paused: True")
+
+
+@dags.command("unpause")
+@click.argument("dag_id")
+@click.pass_context
+def unpause(ctx: click.Context, dag_id: str) -> None:
+    """Resume DAG_ID."""
+    from tradewind.services.dags import unpause_dag
+
+    with transaction(sessions(ctx)) as session:
+        unpause_dag(session, dag_id, now=utcnow(), owner=current_user())
+    wake_scheduler(ctx)
+    click.echo(f"Dag: {dag_id}, paused: False")
+
+
+@dags.command("state")
+@click.argument("dag_id")
+@click.argument("logical_date_or_run_id")
+@click.pass_context
+def state(ctx: click.Context, dag_id: str, logical_date_or_run_id: str) -> None:
+    """Print the state of a run of DAG_ID (and its conf, if any); ``None`` if none."""
+    from tradewind.services.dag_runs import find_dag_run
+    from tradewind.storage.repositories.dags import require_dag
+
+    with transaction(sessions(ctx)) as session:
+        require_dag(session, dag_id)
+        run = find_dag_run(session, dag_id, logical_date_or_run_id)
+        found = None if run is None else (run.state, run.conf)
+    if found is None:
+        click.echo("None")
+        return
+    run_state, run_conf = found
+    click.echo(run_state + (f", {json.dumps(run_conf)}" if run_conf else ""))
+
+
+@dags.command("list-runs")
+@click.argument("dag_id_argument", metavar="[DAG_ID]", required=False)
+@click.option("-d", "--dag-id", help="The DAG (or give it as the argument).")
+@click.option("--state", "run_state", help="Only runs in this state (queued, running, ...).")
+@click.option("-s", "--start-date", help="Only runs with a logical date on or after this.")
+@click.option("-e", "--end-date", help="Only runs with a logical date on or before this.")
+@click.option("--no-backfill", is_flag=True, help="Leave out backfill runs.")
+@output_option
+@click.pass_context
+def list_runs(
+    ctx: click.Context,
+    dag_id_argument: str | None,
+    dag_id: str | None,
+    run_state: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    no_backfill: bool,
+    output: str,
+) -> None:
+    """List the runs of a DAG, latest logical date first."""
+    from tradewind.storage.repositories.dag_runs import list_dag_runs
+    from tradewind.storage.repositories.dags import require_dag
+
+    chosen = dag_id or dag_id_argument
+    if chosen is None:
+        raise click.UsageError("Name the DAG: tradewind dags list-runs -d DAG_ID")
+    run_types = ["manual", "scheduled", "dataset_triggered"] if no_backfill else None
+    with transaction(sessions(ctx)) as session:
+        require_dag(session, chosen)
+        page = list_dag_runs(
+            session,
+            chosen,
+            states=[run_state] if run_state else None,
+            run_types=run_types,
+            logical_date_gte=_parse_date(start_date),
+            logical_date_lte=_parse_date(end_date),
+            order_by="-logical_date",
+            limit=1_000_000,
+        )
+        rows = [run_row(run) for run in page.items]
+    render(rows, output, columns=RUN_COLUMNS)

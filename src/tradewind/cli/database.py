@@ -1,7 +1,8 @@
 """The metadata database of one CLI invocation: one engine, created on first use.
 
 Commands that read or write the database call :func:`sessions`; the engine is
-disposed of when the invocation ends. A brand-new SQLite database (the default,
+disposed of when the invocation ends. Commands that commit work for the scheduler call
+:func:`wake_scheduler` afterwards. A brand-new SQLite database (the default,
 under ``$TRADEWIND_HOME``) is migrated on first use, so that ``pip install`` and
 one command are enough on a laptop; any other database must be migrated on
 purpose with ``tradewind db migrate``, as its operator will want to choose when.
@@ -45,3 +46,15 @@ def engine(ctx: click.Context) -> Engine:
 def sessions(ctx: click.Context) -> sessionmaker[Session]:
     """A session factory over this invocation's engine (see :func:`engine`)."""
     return session_factory(engine(ctx))
+
+
+def wake_scheduler(ctx: click.Context) -> None:
+    """Wake running schedulers at once, after this command committed work for them.
+
+    Called by ``dags trigger``, ``dags unpause`` and ``tasks clear`` after their
+    transaction commits; best effort (:func:`tradewind.storage.wakeup.notify_scheduler`
+    never raises): a lost wake-up costs at most one scheduler sweep interval.
+    """
+    from tradewind.storage.wakeup import notify_scheduler
+
+    notify_scheduler(get_settings(ctx), engine(ctx))

@@ -1,13 +1,30 @@
-"""``tradewind tasks``: list the tasks of a DAG and run one task in-process."""
+"""``tradewind tasks``: list the tasks of a DAG and run one task in-process; clear task
+instances and show their states (``clear``, ``state``, ``states-for-dag-run``), which
+read the serialized DAG from the database and never import DAG files."""
 
 from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tradewind.cli.context import get_settings
 from tradewind.cli.dag_loading import load_dag
-from tradewind.cli.dags import _parse_conf, _parse_date, _template_accessors
+from tradewind.cli.dags import (
+    _parse_conf,
+    _parse_date,
+    _template_accessors,
+    current_user,
+    utcnow,
+)
+from tradewind.cli.database import sessions, wake_scheduler
 from tradewind.cli.output import output_option, render
+from tradewind.errors import InvalidInput
+from tradewind.storage.engine import transaction
+
+if TYPE_CHECKING:
+    from tradewind.storage.tables import TaskInstanceRow
 
 
 @click.group()
@@ -80,3 +97,143 @@ def test(
     print_task_report(report, masker)
     if report.state.value not in ("success", "skipped"):
         ctx.exit(1)
+
+
+@tasks.command("clear")
+@click.argument("dag_id")
+@click.option("-t", "--task-regex", help="Only tasks whose id matches this regular expression.")
+@click.option("-s", "--start-date", help="Only runs with a logical date on or after this.")
+@click.option("-e", "--end-date", help="Only runs with a logical date on or before this.")
+@click.option("-f", "--only-failed", is_flag=True, help="Only failed (and upstream_failed) ones.")
+@click.option("-r", "--only-running", is_flag=True, help="Only running ones.")
+@click.option("-u", "--upstream", is_flag=True, help="Include the upstream tasks too.")
+@click.option("-d", "--downstream", is_flag=True, help="Include the downstream tasks too.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def clear(
+    ctx: click.Context,
+    dag_id: str,
+    task_regex: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    only_failed: bool,
+    only_running: bool,
+    upstream: bool,
+    downstream: bool,
+    yes: bool,
+) -> None:
+    """Clear task instances of DAG_ID so the scheduler runs them again.
+
+    Prints the task instances first and asks for confirmation unless -y. Their
+    finished runs go back to the queue, as with Airflow's ``tasks clear``.
+    """
+    from tradewind.services.dags import load_serialized_dag
+    from tradewind.services.task_instances import clear_task_instances
+
+    def run_clear(dry_run: bool) -> list[str]:
+        with transaction(sessions(ctx)) as session:
+            dag = load_serialized_dag(session, dag_id)
+            task_ids = _matching_task_ids(dag.task_ids, task_regex)
+            if not task_ids:
+                return []
+            tis = clear_task_instances(
+                session,
+                dag_id,
+                serialized_dag=dag,
+                task_ids=task_ids,
+                start_date=_parse_date(start_date),
+                end_date=_parse_date(end_date),
+                only_failed=only_failed,
+                only_running=only_running,
+                include_upstream=upstream,
+                include_downstream=downstream,
+                dry_run=dry_run,
+                now=utcnow(),
+                owner=current_user(),
+            )
+            return [_describe(ti) for ti in tis]
+
+    found = run_clear(dry_run=True)
+    if not found:
+        click.echo("No task instances to clear")
+        return
+    if not yes:
+        listing = "\n".join(found)
+        question = f"You are about to clear these {len(found)} task instances:\n{listing}\n\n"
+        if not click.confirm(f"{question}Are you sure?", default=False):
+            click.echo("Cancelled, nothing was cleared.")
+            return
+    cleared = run_clear(dry_run=False)
+    wake_scheduler(ctx)
+    click.echo(f"{len(cleared)} task instance(s) cleared")
+
+
+def _matching_task_ids(task_ids: list[str], regex: str | None) -> list[str]:
+    """Task ids containing a match of ``regex`` (Airflow's ``re.findall`` test)."""
+    if regex is None:
+        return task_ids
+    try:
+        pattern = re.compile(regex)
+    except re.error as exc:
+        raise InvalidInput(f"Invalid --task-regex {regex!r}: {exc}") from None
+    return [task_id for task_id in task_ids if pattern.search(task_id)]
+
+
+def _describe(ti: TaskInstanceRow) -> str:
+    index = "" if ti.map_index < 0 else f" [{ti.map_index}]"
+    return f"<TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id}{index} [{ti.state}]>"
+
+
+@tasks.command("state")
+@click.argument("dag_id")
+@click.argument("task_id")
+@click.argument("logical_date_or_run_id")
+@click.option("-m", "--map-index", type=int, default=-1, show_default=True)
+@click.pass_context
+def state(
+    ctx: click.Context, dag_id: str, task_id: str, logical_date_or_run_id: str, map_index: int
+) -> None:
+    """Print the state of one task instance (``None`` when it has none yet)."""
+    from tradewind.services.dag_runs import require_dag_run_by_id_or_date
+    from tradewind.services.dags import load_serialized_dag
+    from tradewind.storage.repositories.task_instances import require_task_instance
+
+    with transaction(sessions(ctx)) as session:
+        load_serialized_dag(session, dag_id).get_task(task_id)
+        run = require_dag_run_by_id_or_date(session, dag_id, logical_date_or_run_id)
+        ti = require_task_instance(session, dag_id, run.run_id, task_id, map_index)
+        found = ti.state
+    click.echo(str(found))
+
+
+@tasks.command("states-for-dag-run")
+@click.argument("dag_id")
+@click.argument("logical_date_or_run_id")
+@output_option
+@click.pass_context
+def states_for_dag_run(
+    ctx: click.Context, dag_id: str, logical_date_or_run_id: str, output: str
+) -> None:
+    """List the task instances of one run of DAG_ID with their states."""
+    from tradewind.services.dag_runs import require_dag_run_by_id_or_date
+    from tradewind.services.task_instances import states_for_dag_run as task_states
+
+    with transaction(sessions(ctx)) as session:
+        run = require_dag_run_by_id_or_date(session, dag_id, logical_date_or_run_id)
+        rows = [
+            _state_row(ti, run.logical_date.isoformat())
+            for ti in task_states(session, dag_id, run.run_id)
+        ]
+    render(rows, output)
+
+
+def _state_row(ti: TaskInstanceRow, logical_date: str) -> dict[str, Any]:
+    return {
+        "dag_id": ti.dag_id,
+        "logical_date": logical_date,
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "state": ti.state,
+        "start_date": ti.start_date.isoformat() if ti.start_date else "",
+        "end_date": ti.end_date.isoformat() if ti.end_date else "",
+    }
