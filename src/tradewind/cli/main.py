@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "dags": "tradewind.cli.dags:dags",
     "tasks": "tradewind.cli.tasks:tasks",
     "standalone": "tradewind.cli.standalone:standalone",
+    "scheduler": "tradewind.cli.scheduler:scheduler",
 }
 
 
