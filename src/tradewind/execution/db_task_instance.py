@@ -1,0 +1,324 @@
+"""The worker's guarded transitions of one task try in the metadata database.
+
+Each function is one short transaction (``BEGIN IMMEDIATE`` on SQLite, so a write
+never fails halfway on a lock upgrade) around one guarded ``UPDATE``; none is held
+while the task runs. The guards are what make a try run at most once:
+
+* :func:`claim_try` — ``queued -> running`` only ``WHERE state = 'queued' AND
+  try_number = :n``. A replayed workload, a cleared task instance or a second worker
+  racing for the same try updates 0 rows and does not run it.
+* :func:`heartbeat_try` — ``last_heartbeat_at`` only while ``running`` with try ``n``;
+  0 rows means someone else changed the task instance (cleared it, marked it).
+* :func:`record_try` — ``running -> <final>`` only while ``running`` with try ``n``;
+  0 rows means the outcome is stale and is dropped (the caller logs it).
+
+Archiving: a try that ends ``up_for_retry`` is copied to ``task_instance_history``
+in the same transaction, with state ``failed`` (what that try did; ``up_for_retry``
+is what happens next), as Airflow 2.10 records it — the next try overwrites the
+``task_instance`` row. Tries that end ``success``, ``failed`` or ``skipped`` stay in
+``task_instance`` only: the clear service archives them when it resets the row, and
+archiving them here too would record the same try twice. The copy is also guarded
+(``NOT EXISTS`` for that try number), so a replay cannot duplicate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.sdk.states import TaskInstanceState
+from tradewind.storage.engine import transaction
+from tradewind.storage.tables.dag_run import DagRunRow
+from tradewind.storage.tables.task_instance import (
+    TI_KEY,
+    TaskInstanceHistoryRow,
+    TaskInstanceRow,
+    TaskRescheduleRow,
+)
+from tradewind.storage.tables.xcom import XComRow
+
+_TI = TaskInstanceRow
+_T = cast(sa.Table, TaskInstanceRow.__table__)
+_XCOM = cast(sa.Table, XComRow.__table__)
+_RUNNING = TaskInstanceState.RUNNING.value
+_QUEUED = TaskInstanceState.QUEUED.value
+_NOT_STARTED = (TaskInstanceState.SCHEDULED.value,)
+
+# The statements of every try are built once, with bind parameters: building SQLAlchemy
+# expressions costs more than executing them on SQLite, and a try runs four of them.
+_THIS_TRY = (_T.c.id == sa.bindparam("p_ti_id"), _T.c.try_number == sa.bindparam("p_try"))
+_CLAIM = (
+    sa.update(_T)
+    .where(*_THIS_TRY, _T.c.state == _QUEUED)
+    .values(
+        state=_RUNNING,
+        hostname=sa.bindparam("p_hostname"),
+        pid=sa.bindparam("p_pid"),
+        unixname=sa.bindparam("p_unixname"),
+        start_date=sa.bindparam("p_now"),
+        end_date=None,
+        duration=None,
+        last_heartbeat_at=sa.bindparam("p_now"),
+    )
+)
+_CLEAR_XCOM = sa.delete(_XCOM).where(
+    *(_XCOM.c[name] == sa.bindparam(f"p_{name}") for name in TI_KEY)
+)
+_R = cast(sa.Table, DagRunRow.__table__)
+_RUN_OF_TRY = (
+    sa.select(
+        _T.c.max_tries,
+        _R.c.logical_date,
+        _R.c.data_interval_start,
+        _R.c.data_interval_end,
+        _R.c.run_type,
+        _R.c.conf,
+        _R.c.start_date,
+        _R.c.external_trigger,
+        _R.c.state,
+    )
+    .join(_R, (_R.c.dag_id == _T.c.dag_id) & (_R.c.run_id == _T.c.run_id))
+    .where(_T.c.id == sa.bindparam("p_ti_id"))
+)
+_HEARTBEAT = (
+    sa.update(_T)
+    .where(*_THIS_TRY, _T.c.state == _RUNNING)
+    .values(last_heartbeat_at=sa.bindparam("p_now"))
+)
+_RECORD = (
+    sa.update(_T)
+    .where(*_THIS_TRY, _T.c.state == _RUNNING)
+    .values(
+        state=sa.bindparam("p_state"),
+        end_date=sa.bindparam("p_end"),
+        duration=sa.bindparam("p_duration"),
+        rendered_fields=sa.bindparam("p_rendered"),
+    )
+)
+
+
+class TryIdentity(Protocol):
+    """Which try of which task instance (``tradewind.executors.base.TaskWorkload`` is one)."""
+
+    @property
+    def ti_id(self) -> int: ...
+    @property
+    def dag_id(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def map_index(self) -> int: ...
+    @property
+    def try_number(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ClaimedTry:
+    """What the worker learnt by claiming a try: its start and its DAG run.
+
+    Attributes:
+        start_date: the try's ``start_date`` as recorded.
+        max_tries: the task instance's ``max_tries``.
+        logical_date ... run_state: the DAG run's columns, for the template context.
+    """
+
+    start_date: datetime
+    max_tries: int
+    logical_date: datetime
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    run_type: str
+    conf: dict[str, Any]
+    run_start_date: datetime | None
+    external_trigger: bool
+    run_state: str
+
+
+def compile_statements(sessions: sessionmaker[Session]) -> None:
+    """Run every statement of a try against a try that does not exist, then roll back.
+
+    A warm worker calls this once, so that the engine's compiled-statement cache it
+    passes on to each forked task process already holds them: compiling costs more
+    than running them on SQLite.
+    """
+    ident = {f"p_{name}": "" for name in TI_KEY} | {"p_map_index": -1}
+    with sessions() as session:
+        nothing = {"p_ti_id": -1, "p_try": -1, "p_now": None}
+        session.execute(_CLAIM, {**nothing, "p_hostname": "", "p_pid": 0, "p_unixname": ""})
+        session.execute(_CLEAR_XCOM, ident)
+        session.execute(_RUN_OF_TRY, {"p_ti_id": -1}).all()
+        session.execute(_HEARTBEAT, nothing)
+        session.execute(
+            _RECORD,
+            {**nothing, "p_state": "", "p_end": None, "p_duration": 0.0, "p_rendered": None},
+        )
+        session.rollback()
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE matched (``Session.execute`` types its result as a plain ``Result``)."""
+    return cast("sa.CursorResult[Any]", result).rowcount
+
+
+def _try_params(ident: TryIdentity) -> dict[str, Any]:
+    return {"p_ti_id": ident.ti_id, "p_try": ident.try_number}
+
+
+def claim_try(
+    sessions: sessionmaker[Session],
+    ident: TryIdentity,
+    *,
+    now: datetime,
+    hostname: str,
+    pid: int,
+    unixname: str,
+) -> ClaimedTry | None:
+    """Move the try ``queued -> running``, delete its XComs of an earlier try and read its
+    DAG run; None if the guard failed (then nothing changed).
+
+    Atomic: one transaction.
+    """
+    with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
+        claimed = session.execute(
+            _CLAIM,
+            {
+                **_try_params(ident),
+                "p_hostname": hostname,
+                "p_pid": pid,
+                "p_unixname": unixname,
+                "p_now": now,
+            },
+        )
+        if _rowcount(claimed) != 1:
+            return None
+        # Airflow clears a task instance's XComs when a try starts: here, in the claim.
+        session.execute(_CLEAR_XCOM, {f"p_{name}": getattr(ident, name) for name in TI_KEY})
+        run = session.execute(_RUN_OF_TRY, {"p_ti_id": ident.ti_id}).one()
+    return ClaimedTry(
+        start_date=now,
+        max_tries=run.max_tries,
+        logical_date=run.logical_date,
+        data_interval_start=run.data_interval_start,
+        data_interval_end=run.data_interval_end,
+        run_type=run.run_type,
+        conf=dict(run.conf or {}),
+        run_start_date=run.start_date,
+        external_trigger=run.external_trigger,
+        run_state=run.state,
+    )
+
+
+def heartbeat_try(sessions: sessionmaker[Session], ident: TryIdentity, *, now: datetime) -> bool:
+    """Set ``last_heartbeat_at``; False when the try is no longer ``running`` with try ``n``."""
+    with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
+        beat = session.execute(_HEARTBEAT, {**_try_params(ident), "p_now": now})
+        return _rowcount(beat) == 1
+
+
+def record_try(
+    sessions: sessionmaker[Session],
+    ident: TryIdentity,
+    *,
+    state: TaskInstanceState,
+    start_date: datetime,
+    end_date: datetime,
+    duration: float,
+    rendered_fields: Mapping[str, Any] | None,
+    skipped_task_ids: Iterable[str] = (),
+    reschedule_at: datetime | None = None,
+) -> bool:
+    """Move the try ``running -> state`` with its side effects, in one transaction.
+
+    Side effects, only when the guard held: archive an ``up_for_retry`` try; mark
+    ``skipped`` the task instances of ``skipped_task_ids`` in this run that have not
+    started (state none or ``scheduled``); record a sensor's reschedule.
+
+    Returns:
+        False when the guard failed: the try was cleared or changed meanwhile, and
+        nothing was written.
+    """
+    with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
+        done = session.execute(
+            _RECORD,
+            {
+                **_try_params(ident),
+                "p_state": state.value,
+                "p_end": end_date,
+                "p_duration": duration,
+                "p_rendered": dict(rendered_fields) if rendered_fields else None,
+            },
+        )
+        if _rowcount(done) != 1:
+            return False
+        if state == TaskInstanceState.UP_FOR_RETRY:
+            _archive(session, ident, as_state=TaskInstanceState.FAILED)
+        skipped = sorted(set(skipped_task_ids) - {ident.task_id})
+        if skipped:
+            _skip(session, ident, skipped, end_date)
+        if state == TaskInstanceState.UP_FOR_RESCHEDULE and reschedule_at is not None:
+            _add_reschedule(session, ident, start_date, end_date, reschedule_at)
+    return True
+
+
+#: Columns copied from a task instance to its archived try (all but the history's own id).
+_HISTORY_COLUMNS = tuple(
+    column.key for column in TaskInstanceHistoryRow.__table__.columns if column.key != "id"
+)
+
+
+def _archive(session: Session, ident: TryIdentity, *, as_state: TaskInstanceState) -> None:
+    values = [
+        sa.literal(as_state.value).label("state") if name == "state" else getattr(_TI, name)
+        for name in _HISTORY_COLUMNS
+    ]
+    history = TaskInstanceHistoryRow
+    already = sa.exists().where(
+        history.dag_id == ident.dag_id,
+        history.run_id == ident.run_id,
+        history.task_id == ident.task_id,
+        history.map_index == ident.map_index,
+        history.try_number == ident.try_number,
+    )
+    session.execute(
+        sa.insert(history).from_select(
+            list(_HISTORY_COLUMNS), sa.select(*values).where(_TI.id == ident.ti_id, ~already)
+        )
+    )
+
+
+def _skip(session: Session, ident: TryIdentity, task_ids: list[str], now: datetime) -> None:
+    session.execute(
+        sa.update(_TI)
+        .where(
+            _TI.dag_id == ident.dag_id,
+            _TI.run_id == ident.run_id,
+            _TI.task_id.in_(task_ids),
+            _TI.state.is_(None) | _TI.state.in_(_NOT_STARTED),
+        )
+        .values(state=TaskInstanceState.SKIPPED.value, start_date=now, end_date=now, duration=0.0)
+    )
+
+
+def _add_reschedule(
+    session: Session, ident: TryIdentity, start: datetime, end: datetime, when: datetime
+) -> None:
+    session.add(
+        TaskRescheduleRow(
+            dag_id=ident.dag_id,
+            run_id=ident.run_id,
+            task_id=ident.task_id,
+            map_index=ident.map_index,
+            try_number=ident.try_number,
+            start_date=start,
+            end_date=end,
+            duration=max((end - start).total_seconds(), 0.0),
+            reschedule_date=when,
+        )
+    )

@@ -1,0 +1,111 @@
+"""XComs in the metadata database: the worker's :class:`~tradewind.execution.memory.XComStore`.
+
+A worker runs each try with a ``LocalTaskInstance`` (the same object ``dags test``
+uses, so ``xcom_pull`` has one implementation of Airflow's shapes) whose store is
+this one. Every call is its own short transaction: a task that pushes a value and
+then sleeps for an hour holds no connection and no lock meanwhile, and a value is
+visible to other workers as soon as ``xcom_push`` returns.
+
+Values are JSON (the ``xcom`` table's ``value`` column, what ``/api/v1`` returns).
+A value that is not JSON-serialisable fails the push with a ``TypeError`` naming
+the key, as Airflow's JSON XCom backend does. "Newest first" is the row id order:
+a push deletes the previous value of the same key and inserts a new row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.execution.memory import XComEntry
+from tradewind.storage.engine import transaction
+from tradewind.storage.tables.task_instance import TI_KEY
+from tradewind.storage.tables.xcom import XComRow
+
+_X = cast(sa.Table, XComRow.__table__)
+_THIS_TI = tuple(_X.c[name] == sa.bindparam(f"p_{name}") for name in TI_KEY)
+# Built once: constructing SQLAlchemy expressions costs more than running them on SQLite.
+_DELETE_KEY = sa.delete(_X).where(*_THIS_TI, _X.c.key == sa.bindparam("p_key"))
+_INSERT = sa.insert(_X)
+
+
+class DatabaseXComStore:
+    """XCom values of the ``xcom`` table, read and written in short transactions.
+
+    Args:
+        sessions: sessions of this process's engine.
+        cleared: ``(dag_id, run_id, task_id, map_index)`` of a task instance whose
+            XComs were already deleted when its try was claimed; the runner's
+            ``clear_xcom`` at the start of that try then costs no transaction.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        cleared: tuple[str, str, str, int] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._cleared = cleared
+
+    def set(
+        self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any
+    ) -> None:
+        """Store ``value`` under ``key``, replacing an earlier value of that key.
+
+        Raises:
+            TypeError: ``value`` is not JSON-serialisable.
+        """
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"XCom value of key {key!r} is not JSON-serialisable: {exc}") from exc
+        ident = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
+        with transaction(self._sessions, sqlite_begin="IMMEDIATE") as session:
+            session.execute(_DELETE_KEY, {**{f"p_{k}": v for k, v in ident.items()}, "p_key": key})
+            session.execute(_INSERT, {**ident, "key": key, "value": value})
+
+    def clear(
+        self, *, dag_id: str, run_id: str, task_id: str | None = None, map_index: int | None = None
+    ) -> None:
+        """Delete the values of a run, or of one of its task instances."""
+        if self._cleared is not None and self._cleared == (dag_id, run_id, task_id, map_index):
+            self._cleared = None  # once: a later clear in the same try really deletes
+            return
+        conditions = [_X.c.dag_id == dag_id, _X.c.run_id == run_id]
+        if task_id is not None:
+            conditions.append(_X.c.task_id == task_id)
+        if map_index is not None:
+            conditions.append(_X.c.map_index == map_index)
+        with transaction(self._sessions, sqlite_begin="IMMEDIATE") as session:
+            session.execute(sa.delete(_X).where(*conditions))
+
+    def find(
+        self,
+        *,
+        dag_id: str,
+        run_id: str,
+        key: str | None = None,
+        task_ids: Iterable[str] | None = None,
+        map_indexes: Iterable[int] | None = None,
+    ) -> list[XComEntry]:
+        """The matching entries, newest first; None for a filter means "any"."""
+        query = sa.select(_X.c.id, _X.c.task_id, _X.c.map_index, _X.c.key, _X.c.value).where(
+            _X.c.dag_id == dag_id, _X.c.run_id == run_id
+        )
+        if key is not None:
+            query = query.where(_X.c.key == key)
+        if task_ids is not None:
+            query = query.where(_X.c.task_id.in_(list(task_ids)))
+        if map_indexes is not None:
+            query = query.where(_X.c.map_index.in_(list(map_indexes)))
+        with self._sessions() as session:
+            rows = session.execute(query.order_by(_X.c.id.desc())).all()
+        return [
+            XComEntry(dag_id, run_id, row.task_id, row.map_index, row.key, row.value, row.id)
+            for row in rows
+        ]
