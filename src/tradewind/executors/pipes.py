@@ -1,0 +1,80 @@
+"""The messages between ``LocalExecutor``, its workers and their task processes.
+
+Down (executor -> worker -> task process): length-prefixed pickles of
+``(seq, TaskWorkload)``, one pipe per reader; end of file means "exit". Pickle is
+fine here: both ends are this code in processes forked from one parent.
+
+Up (workers and task processes -> executor): one shared pipe of JSON lines. Each
+line is shorter than :data:`MAX_MESSAGE`, and POSIX makes pipe writes of up to
+``PIPE_BUF`` (at least 512 bytes) atomic, so lines written by different processes
+never interleave. The kinds:
+
+=========  ==============  ===============================================
+kind       written by      fields
+=========  ==============  ===============================================
+forked     worker          ``pid``: the task process that took the workload
+started    task process    the try was claimed: it is ``running``
+finished   task process    ``state``: the final state it recorded
+exited     worker          ``code``: the task process's exit code (-N: signal N)
+=========  ==============  ===============================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import select
+import struct
+from typing import IO, Any
+
+from tradewind.executors.base import TaskWorkload
+
+_FRAME = struct.Struct("!I")
+
+#: Longest message up (bytes); POSIX guarantees atomic pipe writes up to 512.
+MAX_MESSAGE = 512
+#: Longest text field of a message up (characters), so that a message fits.
+MAX_TEXT = 200
+
+
+def encode_workload(seq: int, workload: TaskWorkload) -> bytes:
+    payload = pickle.dumps((seq, workload), protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(payload)) + payload
+
+
+def read_workload(stream: IO[bytes]) -> tuple[int, TaskWorkload] | None:
+    """The next ``(seq, workload)`` from a pipe; None at end of file (blocks until then)."""
+    header = stream.read(_FRAME.size)
+    if header is None or len(header) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(header)
+    payload = stream.read(size)
+    if payload is None or len(payload) < size:
+        return None
+    seq, workload = pickle.loads(payload)
+    return int(seq), workload
+
+
+def encode_message(seq: int, kind: str, **fields: Any) -> bytes:
+    """One line up; text fields are cut to :data:`MAX_TEXT` characters."""
+    message: dict[str, Any] = {"seq": seq, "kind": kind}
+    for key, value in fields.items():
+        message[key] = value[:MAX_TEXT] if isinstance(value, str) else value
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def decode_messages(buffer: bytes) -> tuple[list[dict[str, Any]], bytes]:
+    """The complete lines in ``buffer``, decoded, and the incomplete rest to keep."""
+    *lines, rest = buffer.split(b"\n")
+    return [json.loads(line) for line in lines if line], rest
+
+
+def send(fd: int, seq: int, kind: str, **fields: Any) -> None:
+    """Write one message up (blocking: a full pipe makes the writer wait, never drop)."""
+    os.write(fd, encode_message(seq, kind, **fields))
+
+
+def wait_readable(fd: int, timeout: float) -> bool:
+    readable, _, _ = select.select([fd], [], [], max(timeout, 0.0))
+    return bool(readable)

@@ -1,0 +1,259 @@
+"""The executor contract: one behaviour suite, run against InlineExecutor and LocalExecutor.
+
+Every test runs on each database backend (SQLite, PostgreSQL) and each executor. A
+test creates queued task instance rows by hand (what the scheduler would do), queues
+their workloads and drives the executor as the scheduler loop does: ``select`` on
+``wait_fileno`` then ``poll_events``. Tests that crash or kill a task process only
+make sense with process isolation and run on LocalExecutor only.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from executor_support import DAG_SOURCE, active_children, is_alive, make_try, requeue
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config import Settings
+from tradewind.dag_processing.processor import collect_dags
+from tradewind.executors.base import Executor, TaskEvent, TaskWorkload
+from tradewind.executors.inline import InlineExecutor
+from tradewind.executors.local import LocalExecutor
+from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.variables import create_variable
+from tradewind.storage.tables import TaskInstanceRow
+from tradewind.storage.tables.task_instance import TaskInstanceHistoryRow
+from tradewind.storage.tables.xcom import XComRow
+
+
+@pytest.fixture(params=["inline", "local"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def dag_file(tmp_path: Path) -> Path:
+    path = tmp_path / "dags" / "contract_dag.py"
+    path.parent.mkdir()
+    path.write_text(DAG_SOURCE.format(side_effects=str(tmp_path / "side_effects.txt")))
+    return path
+
+
+@pytest.fixture
+def executor(
+    kind: str, settings: Settings, session_factory: sessionmaker[Session]
+) -> Iterator[Executor]:
+    made: Executor
+    if kind == "inline":
+        made = InlineExecutor(settings, session_factory=session_factory, dag_loader=collect_dags)
+    else:
+        made = LocalExecutor(2, settings, dag_loader=collect_dags, heartbeat_interval=0.05)
+    made.start()
+    yield made
+    made.end(timeout=5)
+
+
+def run(executor: Executor, *workloads: TaskWorkload, timeout: float = 20) -> list[TaskEvent]:
+    """Queue the workloads and collect events until the executor is idle again."""
+    for workload in workloads:
+        executor.queue(workload)
+    events: list[TaskEvent] = []
+    deadline = time.monotonic() + timeout
+    slots = getattr(executor, "parallelism", 0)
+    while time.monotonic() < deadline:
+        fd = executor.wait_fileno()
+        select.select([fd] if fd is not None else [], [], [], 0.05)
+        events.extend(executor.poll_events())
+        if executor.open_slots() == slots:
+            return events
+    raise AssertionError(f"executor still busy after {timeout} s; events so far: {events}")
+
+
+def ti_row(sessions: sessionmaker[Session], workload: TaskWorkload) -> TaskInstanceRow:
+    with sessions() as session:
+        return session.get_one(TaskInstanceRow, workload.ti_id)
+
+
+def final(events: list[TaskEvent]) -> list[tuple[str, str, bool]]:
+    return [(e.workload.task_id, e.state, e.lost) for e in events if e.state != "running"]
+
+
+def test_a_try_runs_and_records_success(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    work = make_try(session_factory, dag_file, "push")
+    events = run(executor, work)
+    assert [(e.state, e.lost) for e in events] == [("running", False), ("success", False)]
+    row = ti_row(session_factory, work)
+    assert row.state == "success" and row.try_number == 1
+    assert row.hostname and row.pid and row.pid > 0 and row.unixname
+    assert row.start_date is not None and row.end_date is not None
+    assert row.end_date >= row.start_date and row.duration is not None and row.duration >= 0
+    assert row.last_heartbeat_at is not None
+    assert row.rendered_fields == {"templates_dict": None, "op_args": [], "op_kwargs": {}}
+
+
+def test_xcom_pushed_upstream_is_pulled_downstream(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    push = make_try(session_factory, dag_file, "push")
+    pull = make_try(session_factory, dag_file, "pull", run_id=push.run_id)
+    run(executor, push)
+    assert final(run(executor, pull)) == [("pull", "success", False)]
+    with session_factory() as session:
+        values = {row.task_id: row.value for row in session.execute(sa.select(XComRow)).scalars()}
+    assert values == {"push": {"n": 41}, "pull": 42}
+
+
+def test_a_failing_try_is_retried_then_fails_with_its_history_archived(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    first = make_try(session_factory, dag_file, "fail", max_tries=1)
+    assert final(run(executor, first)) == [("fail", "up_for_retry", False)]
+    second = requeue(session_factory, first)
+    assert final(run(executor, second)) == [("fail", "failed", False)]
+    assert ti_row(session_factory, second).state == "failed"
+    with session_factory() as session:
+        history = session.execute(
+            sa.select(TaskInstanceHistoryRow.try_number, TaskInstanceHistoryRow.state)
+        ).all()
+    assert [tuple(row) for row in history] == [(1, "failed")]
+
+
+def test_a_replayed_workload_runs_once(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, tmp_path: Path
+) -> None:
+    work = make_try(session_factory, dag_file, "append")
+    events = run(executor, work, work)  # at once: two workers race for the same try
+    events += run(executor, work)  # and again once it is done
+    assert final(events) == [("append", "success", False)]
+    assert (tmp_path / "side_effects.txt").read_text().splitlines() == ["append 1"]
+
+
+def test_a_try_that_is_not_queued_is_not_run(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, tmp_path: Path
+) -> None:
+    work = make_try(session_factory, dag_file, "append", state="scheduled")
+    assert run(executor, work) == []
+    assert not (tmp_path / "side_effects.txt").exists()
+    assert ti_row(session_factory, work).state == "scheduled"
+
+
+@pytest.mark.parametrize(
+    ("task_id", "detail"), [("exit3", "exit code 3"), ("sigkill", "exit code -9")]
+)
+def test_a_task_process_that_dies_is_lost_and_the_pool_keeps_working(
+    kind: str,
+    executor: Executor,
+    session_factory: sessionmaker[Session],
+    dag_file: Path,
+    task_id: str,
+    detail: str,
+) -> None:
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    doomed = make_try(session_factory, dag_file, task_id)
+    events = [e for e in run(executor, doomed) if e.state != "running"]
+    assert [(e.state, e.lost) for e in events] == [("failed", True)]
+    assert events[0].detail == detail
+    assert ti_row(session_factory, doomed).state == "running"  # the scheduler's to handle
+    after = [make_try(session_factory, dag_file, "push") for _ in range(3)]
+    assert final(run(executor, *after)) == [("push", "success", False)] * 3
+
+
+def test_a_try_printing_5_mb_succeeds_and_its_log_is_kept(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, settings: Settings
+) -> None:
+    work = make_try(session_factory, dag_file, "loud")
+    assert final(run(executor, work)) == [("loud", "success", False)]
+    log = log_path(settings, work)
+    assert log.stat().st_size > 5_000_000
+    assert "Marking task as SUCCESS" in log.read_text()[-2000:]
+
+
+def test_execution_timeout_stops_a_sleeping_task(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, settings: Settings
+) -> None:
+    work = make_try(session_factory, dag_file, "sleepy")
+    started = time.monotonic()
+    assert final(run(executor, work)) == [("sleepy", "failed", False)]
+    assert time.monotonic() - started < 10
+    assert "TaskTimeout" in log_path(settings, work).read_text()
+
+
+def test_the_log_exists_with_secrets_masked(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, settings: Settings
+) -> None:
+    with transaction(session_factory, sqlite_begin="IMMEDIATE") as session:
+        create_variable(session, "db_password", "hunter2-secret")
+    work = make_try(session_factory, dag_file, "secret")
+    assert final(run(executor, work)) == [("secret", "success", False)]
+    text = log_path(settings, work).read_text()
+    assert "password is ***" in text
+    assert "hunter2-secret" not in text
+
+
+def test_skip_tasks_skips_only_tasks_that_did_not_start(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    branch = make_try(session_factory, dag_file, "branch")
+    waiting = make_try(session_factory, dag_file, "left", run_id=branch.run_id, state=None)
+    running = make_try(session_factory, dag_file, "right", run_id=branch.run_id, state="running")
+    assert final(run(executor, branch)) == [("branch", "success", False)]
+    assert ti_row(session_factory, waiting).state == "skipped"
+    assert ti_row(session_factory, running).state == "running"
+
+
+def test_a_missing_dag_fails_the_try_and_says_why(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, settings: Settings
+) -> None:
+    work = make_try(session_factory, dag_file, "no_such_task")
+    assert final(run(executor, work)) == [("no_such_task", "failed", False)]
+    assert "no_such_task" in log_path(settings, work).read_text()
+
+
+def test_end_leaves_no_child_processes(
+    kind: str, executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    """``end`` lets a running try finish for ``timeout`` seconds, then SIGTERMs it: the
+    task fails (and is recorded) and every process is gone."""
+    if kind == "inline":
+        executor.end(timeout=0.2)
+        assert active_children() == []
+        return
+    work = make_try(session_factory, dag_file, "forever")
+    executor.queue(work)
+    deadline = time.monotonic() + 10
+    events: list[TaskEvent] = []
+    while not events and time.monotonic() < deadline:
+        fd = executor.wait_fileno()
+        select.select([fd] if fd is not None else [], [], [], 0.05)
+        events = executor.poll_events()
+    assert [e.state for e in events] == ["running"]
+    task_pid = ti_row(session_factory, work).pid
+    assert task_pid is not None and is_alive(task_pid)
+    assert len(active_children()) == 2  # the workers; task processes are their children
+    executor.end(timeout=0.2)
+    assert active_children() == []
+    assert not is_alive(task_pid)
+    assert ti_row(session_factory, work).state == "failed"
+    assert final(executor.poll_events()) == [("forever", "failed", False)]
+
+
+def log_path(settings: Settings, work: TaskWorkload) -> Path:
+    return (
+        Path(settings.logging.base_log_folder)
+        / f"dag_id={work.dag_id}"
+        / f"run_id={work.run_id}"
+        / f"task_id={work.task_id}"
+        / f"attempt={work.try_number}.log"
+    )
+
+
+def test_no_process_of_this_module_is_left_running() -> None:
+    assert active_children() == []
