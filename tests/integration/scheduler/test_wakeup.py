@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,8 +84,17 @@ def test_a_home_too_long_for_a_socket_path_uses_a_short_folder(tmp_path: Path) -
         assert readable(wakeup)
 
 
-def test_an_unusable_folder_still_allows_in_process_wakeups(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+@pytest.fixture
+def short_home() -> Iterator[Path]:
+    """A home with a short path: under pytest-xdist ``tmp_path`` is long enough that
+    socket paths would move to the temporary-directory fallback, which is usable."""
+    home = Path(tempfile.mkdtemp(prefix="twh"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_an_unusable_folder_still_allows_in_process_wakeups(short_home: Path) -> None:
+    home = short_home
     settings = load_settings(environ={}, home=home)
     (home / "run").write_text("a file where the folder should be")
     with SchedulerWakeup(settings) as wakeup:
