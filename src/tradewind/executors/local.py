@@ -99,6 +99,11 @@ class LocalExecutor:
         self._config: WorkerConfig | None = None
         self._ended = False
 
+    @property
+    def worker_pids(self) -> list[int]:
+        """Pids of the worker processes started and not yet reaped (for supervision, tests)."""
+        return [worker.pid for worker in self._workers]
+
     # -- the Executor protocol ---------------------------------------------------------
 
     def start(self) -> None:
