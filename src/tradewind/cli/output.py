@@ -108,6 +108,10 @@ def _yaml(data: list[dict[str, Any]]) -> str:
     return str(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True))
 
 
+#: Columns assumed when stdout is not a terminal (tables then take only what they need).
+_UNBOUNDED_WIDTH = 1000
+
+
 def _print_table(rows: Sequence[Row], keys: Sequence[str], *, show_header: bool) -> None:
     from rich import box
     from rich.console import Console
@@ -115,6 +119,10 @@ def _print_table(rows: Sequence[Row], keys: Sequence[str], *, show_header: bool)
     from rich.text import Text
 
     console = Console()
+    if not console.is_terminal:
+        # Piped or redirected: rich would assume 80 columns and fold every long value;
+        # a file or a pager has no width, so give the table what it needs.
+        console = Console(width=_UNBOUNDED_WIDTH)
     if not rows:
         console.print(NO_DATA, markup=False, highlight=False)
         return

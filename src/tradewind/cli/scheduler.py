@@ -97,6 +97,8 @@ def _configure_logging(settings: Settings) -> None:
             level=settings.logging.logging_level.upper(),
             format="[%(asctime)s] {%(name)s} %(levelname)s - %(message)s",
         )
+    # Alembic announces its migration context at INFO on every start; only problems matter.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @click.command()
