@@ -153,6 +153,18 @@ class SchedulerSettings:
     task_queued_timeout: float = _opt(
         600.0, "Seconds a task may stay queued before it is failed or requeued."
     )
+    task_queued_timeout_check_interval: float = _opt(
+        120.0, "Seconds between checks for task instances queued longer than task_queued_timeout."
+    )
+    num_stuck_in_queued_retries: int = _opt(
+        2, "Times a task stuck in queued is put back to scheduled before it is failed (count)."
+    )
+    orphaned_tasks_check_interval: float = _opt(
+        300.0, "Seconds between checks for task instances queued by a scheduler that died."
+    )
+    scheduler_health_check_threshold: float = _opt(
+        30.0, "Seconds without a heartbeat after which a scheduler job is considered dead."
+    )
     sweep_interval: float = _opt(
         5.0, "Seconds between safety-net scheduler passes when no event wakes it."
     )

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from tradewind.storage.tables.base import Base
+from tradewind.storage.tables.callback_request import CallbackRequestRow
 from tradewind.storage.tables.connection import ConnectionRow
 from tradewind.storage.tables.dag import (
     DagCodeRow,
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_POOL_NAME",
     "ApiTokenRow",
     "Base",
+    "CallbackRequestRow",
     "ConnectionRow",
     "DagCodeRow",
     "DagOwnerLinkRow",

@@ -68,6 +68,26 @@ def _insert_default_pool() -> None:
 
 def upgrade() -> None:
     op.create_table(
+        "callback_request",
+        sa.Column("id", big_id(), autoincrement=True, nullable=False),
+        sa.Column("created_at", utc_datetime(), nullable=False),
+        sa.Column("priority_weight", sa.Integer(), nullable=False),
+        sa.Column("callback_type", sa.String(length=20), nullable=False),
+        sa.Column("callback_data", json(), nullable=False),
+        sa.Column("dag_id", sa.String(length=250), nullable=False),
+        sa.Column("run_id", sa.String(length=250), nullable=False),
+        sa.Column("processor_subdir", sa.String(length=2000), nullable=True),
+        sa.Column("claimed_by_job_id", sa.Integer(), nullable=True),
+        sa.Column("claimed_at", utc_datetime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_request")),
+    )
+    op.create_index(
+        "ix_callback_request_claimed_by_job_id",
+        "callback_request",
+        ["claimed_by_job_id"],
+        unique=False,
+    )
+    op.create_table(
         "connection",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("conn_id", sa.String(length=250), nullable=False),
@@ -830,3 +850,5 @@ def downgrade() -> None:
     op.drop_index("ix_dag_is_active_is_paused", table_name="dag")
     op.drop_table("dag")
     op.drop_table("connection")
+    op.drop_index("ix_callback_request_claimed_by_job_id", table_name="callback_request")
+    op.drop_table("callback_request")
