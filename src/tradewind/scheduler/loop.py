@@ -44,6 +44,7 @@ from tradewind.scheduler import planner
 from tradewind.scheduler.apply import AppliedCounts, apply_decisions, fail_tries
 from tradewind.scheduler.model import Decisions, Snapshot
 from tradewind.scheduler.next_run import NextRunMemory, initialize_next_dagruns
+from tradewind.scheduler.recovery import QueuedRecovery
 from tradewind.scheduler.snapshot import DagCache, read_snapshot
 from tradewind.storage.engine import transaction
 from tradewind.storage.tables import JobRow, TaskInstanceRow
@@ -78,6 +79,7 @@ class TickStats:
     runs_finished: int = 0
     next_runs_computed: int = 0
     zombies: int = 0
+    tis_reset: int = 0
     seconds: float = 0.0
 
     @property
@@ -86,6 +88,7 @@ class TickStats:
             (
                 self.runs_created, self.runs_started, self.tis_created, self.tis_transitioned,
                 self.tis_queued, self.runs_finished, self.next_runs_computed, self.zombies,
+                self.tis_reset,
             )
         )  # fmt: skip
 
@@ -128,6 +131,7 @@ class Scheduler:
         self._problems: set[str] = set()
         self._next_heartbeat = 0.0
         self._next_zombie_check = 0.0
+        self.recovery = QueuedRecovery(settings.scheduler)
         self._next_sweep = 0.0
 
     # -- one tick --------------------------------------------------------------------
@@ -145,9 +149,10 @@ class Scheduler:
         started = time.monotonic()
         now = self.clock()
         counts = AppliedCounts()
-        computed = zombies = 0
+        computed = zombies = reset = 0
         with transaction(self.session_factory, sqlite_begin="IMMEDIATE") as session:
             self._heartbeat(session, now, started)
+            reset = self.recovery.check(session, now, started, self.job_id)
             if full:
                 computed = initialize_next_dagruns(
                     session,
@@ -189,6 +194,7 @@ class Scheduler:
             runs_finished=counts.runs_finished,
             next_runs_computed=computed,
             zombies=zombies,
+            tis_reset=reset,
             seconds=time.monotonic() - started,
         )
 
@@ -309,7 +315,10 @@ class Scheduler:
             self._end_job()
 
     def _until_due(self) -> float:
-        due = min(self._next_sweep, self._next_heartbeat, self._next_zombie_check)
+        due = min(
+            self._next_sweep, self._next_heartbeat, self._next_zombie_check,
+            self.recovery.next_due,
+        )  # fmt: skip
         return max(0.0, due - time.monotonic())
 
     def _wait(self, timeout: float) -> bool:
