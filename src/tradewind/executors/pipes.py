@@ -70,9 +70,19 @@ def decode_messages(buffer: bytes) -> tuple[list[dict[str, Any]], bytes]:
     return [json.loads(line) for line in lines if line], rest
 
 
-def send(fd: int, seq: int, kind: str, **fields: Any) -> None:
-    """Write one message up (blocking: a full pipe makes the writer wait, never drop)."""
-    os.write(fd, encode_message(seq, kind, **fields))
+def send(fd: int, seq: int, kind: str, **fields: Any) -> bool:
+    """Write one message up (blocking: a full pipe makes the writer wait, never drop).
+
+    Returns False, and raises nothing, when no process reads the pipe any more: the
+    executor's process (the scheduler) died. The writer carries on regardless: a try
+    runs to its end and records its outcome in the database, which is all the next
+    scheduler reads; the message itself has no one left to inform.
+    """
+    try:
+        os.write(fd, encode_message(seq, kind, **fields))
+    except BrokenPipeError:
+        return False
+    return True
 
 
 def wait_readable(fd: int, timeout: float) -> bool:

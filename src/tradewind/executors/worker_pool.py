@@ -18,6 +18,18 @@ and reports its exit code. Forking from the warm worker is the point: a try pays
 neither an interpreter start-up nor the imports, and a task that crashes, leaks
 memory or calls ``os._exit`` takes only its own process down.
 
+When the scheduler dies (``kill -9``), its workers are orphaned but not left
+unsupervised: a busy worker lets its try run to the end, since the try heartbeats
+and records its outcome in the database on its own, and a user who clears or marks
+it still stops it (its heartbeat notices within seconds and the task process gets
+SIGTERM); the try is neither killed (which would spend a retry for nothing) nor run
+again (the new scheduler resets only ``queued`` tries, never ``running`` ones).
+Messages up then find no reader and are dropped (:func:`~.pipes.send`). A worker
+learns of the death from its inbox: end of file once the scheduler's write end is
+gone, so it takes no new work and exits as soon as its try is over; an idle worker
+exits at once. A workload already in the inbox is still run if its try can be
+claimed, i.e. if the next scheduler has not reset it yet: once either way.
+
 Database connections never cross a fork: the executor builds the engine before
 forking and never connects with it; a worker connects during warm-up, closes that
 connection, then forks; each task process disposes the inherited pool

@@ -62,3 +62,22 @@ def test_send_writes_one_message_to_a_pipe() -> None:
         os.close(read_end)
         os.close(write_end)
     assert messages == [{"seq": 9, "kind": "exited", "code": -9}] and rest == b""
+
+
+def test_send_to_a_pipe_nobody_reads_returns_false_instead_of_raising() -> None:
+    read, write = os.pipe()
+    os.close(read)  # the scheduler died: no reader left
+    try:
+        assert send(write, 1, "finished", state="success") is False
+    finally:
+        os.close(write)
+
+
+def test_send_returns_true_when_the_message_was_written() -> None:
+    read, write = os.pipe()
+    try:
+        assert send(write, 7, "started") is True
+        assert os.read(read, 100) == b'{"seq":7,"kind":"started"}\n'
+    finally:
+        os.close(read)
+        os.close(write)
