@@ -10,7 +10,8 @@ The semantics are Airflow 2.10's, the same as the in-process runner of
 1. runs to create, for DAGs whose next scheduled run is due (:mod:`.runs`);
 2. queued runs to start (:mod:`.runs`); their task instances appear, created by the
    loop, in the next snapshot;
-3. for each running run of a DAG that is not paused: timeout, then each task
+3. for each running run of a DAG that is not paused (or that is a backfill run,
+   :data:`.runs.RUN_TYPES_IGNORING_PAUSE`): timeout, then each task
    instance's readiness in topological order, cascading within the pass, then
    whether the run is finished (:mod:`.readiness`);
 4. which ``scheduled`` task instances (including those found ready in step 3) take
@@ -38,7 +39,7 @@ from tradewind.errors import CycleError
 from tradewind.scheduler.model import Decisions, RunTransition, Snapshot, TaskTransition
 from tradewind.scheduler.queueing import admit
 from tradewind.scheduler.readiness import Candidate, DagPlan, decide_run
-from tradewind.scheduler.runs import create_runs, start_runs
+from tradewind.scheduler.runs import RUN_TYPES_IGNORING_PAUSE, create_runs, start_runs
 from tradewind.sdk.states import DagRunState
 
 __all__ = ["plan"]
@@ -65,6 +66,8 @@ def plan(snapshot: Snapshot) -> Decisions:
         dag_plan = plans[run.dag_id]
         if dag_plan is None:
             continue
+        if dag_plan.dag.is_paused and run.run_type not in RUN_TYPES_IGNORING_PAUSE:
+            continue  # Airflow examines no run of a paused DAG
         outcome = decide_run(run, dag_plan, snapshot.now, snapshot.previous_ti_states)
         transitions.extend(outcome.transitions)
         candidates.extend(outcome.candidates)
@@ -87,8 +90,6 @@ def _dag_plan(dag_id: str, snapshot: Snapshot, problems: list[str]) -> DagPlan |
     dag = snapshot.dags.get(dag_id)
     if dag is None:
         problems.append(f"DAG {dag_id!r} has running runs but is not in the snapshot")
-        return None
-    if dag.is_paused:  # Airflow examines no run of a paused DAG
         return None
     try:
         return DagPlan.of(dag)

@@ -13,8 +13,13 @@ Both follow Airflow 2.10:
 * **Starting.** Queued runs of a DAG that is not paused move to ``running``, oldest
   logical date first, while the DAG's running runs stay under ``max_active_runs``
   (and the timetable's own ``active_runs_limit``, e.g. ``@continuous``'s one). A
-  paused DAG's queued runs, manual ones included, wait until it is unpaused. Runs
-  that finish in this pass free their slot in the next pass, not this one.
+  paused DAG's queued runs, manual ones included, wait until it is unpaused, except
+  ``backfill`` runs (:data:`RUN_TYPES_IGNORING_PAUSE`): Airflow 2 backfills paused
+  DAGs, and a user who asked for a backfill expects it to run. Backfill runs start
+  after the DAG's other queued runs, in the order the backfill queued them
+  (``queued_at``), which is how ``--run-backwards`` works (Airflow 3 orders them the
+  same way). Runs that finish in this pass free their slot in the next pass, not
+  this one.
 
 A DAG whose timetable cannot be loaded or raises is left alone and reported in
 ``problems``: one broken custom timetable must not stop the scheduler.
@@ -29,6 +34,9 @@ from datetime import datetime
 from tradewind.scheduler.model import DagSnapshot, NewRun, RunSnapshot, RunTransition, Snapshot
 from tradewind.sdk.states import DagRunState, DagRunType
 from tradewind.sdk.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
+
+#: Run types that a paused DAG still starts and runs.
+RUN_TYPES_IGNORING_PAUSE = frozenset({DagRunType.BACKFILL.value})
 
 
 def create_runs(snapshot: Snapshot, problems: list[str]) -> list[NewRun]:
@@ -57,8 +65,10 @@ def start_runs(snapshot: Snapshot, problems: list[str]) -> list[RunTransition]:
     started: list[RunTransition] = []
     for dag_id, runs in _queued_runs_by_dag(snapshot.runs).items():
         dag = snapshot.dags.get(dag_id)
-        if dag is None or dag.is_paused:
+        if dag is None:
             continue
+        if dag.is_paused:
+            runs = [run for run in runs if run.run_type in RUN_TYPES_IGNORING_PAUSE]
         limit = dag.max_active_runs
         try:
             timetable_limit = dag.dag.timetable.active_runs_limit
@@ -68,9 +78,16 @@ def start_runs(snapshot: Snapshot, problems: list[str]) -> list[RunTransition]:
         if timetable_limit is not None:
             limit = min(limit, timetable_limit)
         budget = limit - dag.active_runs
-        for run in sorted(runs, key=lambda r: (r.logical_date, r.id))[: max(budget, 0)]:
+        for run in sorted(runs, key=_start_order)[: max(budget, 0)]:
             started.append(RunTransition(run.id, DagRunState.QUEUED, DagRunState.RUNNING))
     return started
+
+
+def _start_order(run: RunSnapshot) -> tuple[bool, datetime, datetime, int]:
+    """Oldest logical date first; backfill runs last, in the order they were queued."""
+    if run.run_type == DagRunType.BACKFILL:
+        return (True, run.queued_at or run.logical_date, run.logical_date, run.id)
+    return (False, run.logical_date, run.logical_date, run.id)
 
 
 def _due_runs(dag: DagSnapshot, now: datetime, budget: int) -> Iterator[NewRun]:
