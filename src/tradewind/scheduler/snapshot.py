@@ -1,13 +1,15 @@
 """Reading a :class:`~tradewind.scheduler.model.Snapshot` in a bounded number of queries.
 
-A tick reads everything the planner needs in at most six statements, whatever the
+A tick reads everything the planner needs in a bounded number of statements, whatever the
 number of DAGs, runs and task instances:
 
 1. the DAGs with a queued or running run, or a scheduled run due (with their
    serialized DAG's hash and file);
 2. the serialized documents of those whose hash is not in the :class:`DagCache`
    (none in steady state: a DAG is deserialized once per version, not per tick);
-3. every queued and running run with all its task instances (one outer join);
+3. every queued and running run with all its task instances (a narrow version of
+   each task instance, and in full only those that changed since the last tick:
+   see :mod:`.active_runs`);
 4. pool occupancy (one aggregate);
 5. queued + running task instances per (dag_id, task_id) (one aggregate; the totals
    and per-DAG counts are sums of it);
@@ -21,19 +23,18 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from tradewind.config import Settings
 from tradewind.errors import TradewindError
+from tradewind.scheduler.active_runs import ActiveRuns
 from tradewind.scheduler.model import (
     DagSnapshot,
     PoolSnapshot,
     RunSnapshot,
     Snapshot,
-    TaskInstanceSnapshot,
 )
 from tradewind.serialization import SerializedDAG, deserialize_dag
 from tradewind.storage.tables import (
@@ -46,8 +47,6 @@ from tradewind.storage.tables import (
 
 logger = logging.getLogger(__name__)
 
-#: Run states the scheduler works on.
-ACTIVE_RUN_STATES = ("queued", "running")
 #: Task instance states that hold a slot (parallelism, pools, max_active_tasks).
 ACTIVE_TI_STATES = ("queued", "running")
 #: Outcomes that satisfy ``depends_on_past`` when the same task of the previous run
@@ -128,6 +127,7 @@ def read_snapshot(
     settings: Settings,
     executor_open_slots: int,
     dag_cache: DagCache,
+    active_runs: ActiveRuns | None = None,
 ) -> Snapshot:
     """Everything one planning pass needs, read in the caller's transaction.
 
@@ -136,8 +136,10 @@ def read_snapshot(
         settings: ``[core]`` limits and ``[scheduler] catchup_by_default``.
         executor_open_slots: what the executor accepts now (``Executor.open_slots``).
         dag_cache: the loop's cache; updated with DAG versions not seen before.
+        active_runs: the loop's view of the active runs, refreshed here (only what
+            changed since its last read is read in full); None reads everything.
     """
-    runs = _read_runs(session)
+    runs = (active_runs if active_runs is not None else ActiveRuns()).read(session)
     dag_rows = _read_dags(session, now, {run.dag_id for run in runs})
     dag_cache.load_missing(session, {row.dag_id: row.dag_hash for row in dag_rows})
     running: dict[str, int] = defaultdict(int)
@@ -166,77 +168,6 @@ def read_snapshot(
         active_tis_by_task=by_task,
         previous_ti_states=_previous_states(session, runs, dags),
     )
-
-
-def _read_runs(session: Session) -> list[RunSnapshot]:
-    ti = TaskInstanceRow
-    run = DagRunRow
-    rows = session.execute(
-        sa.select(
-            run.id,
-            run.dag_id,
-            run.run_id,
-            run.run_type,
-            run.state,
-            run.logical_date,
-            run.data_interval_start,
-            run.data_interval_end,
-            run.queued_at,
-            run.start_date,
-            ti.id.label("ti_id"),
-            ti.task_id,
-            ti.map_index,
-            ti.state.label("ti_state"),
-            ti.try_number,
-            ti.max_tries,
-            ti.pool,
-            ti.pool_slots,
-            ti.priority_weight,
-            ti.queue,
-            ti.start_date.label("ti_start_date"),
-            ti.end_date.label("ti_end_date"),
-        )  # fmt: skip
-        .outerjoin(ti, sa.and_(ti.dag_id == run.dag_id, ti.run_id == run.run_id))
-        .where(run.state.in_(ACTIVE_RUN_STATES))
-        .order_by(run.logical_date, run.id, ti.id)
-    ).all()
-    heads: dict[int, Any] = {}
-    tis: dict[int, list[TaskInstanceSnapshot]] = defaultdict(list)
-    for row in rows:
-        heads.setdefault(row.id, row)
-        if row.ti_id is not None:
-            tis[row.id].append(
-                TaskInstanceSnapshot(
-                    id=row.ti_id,
-                    task_id=row.task_id,
-                    map_index=row.map_index,
-                    state=row.ti_state,
-                    try_number=row.try_number,
-                    max_tries=row.max_tries,
-                    pool=row.pool,
-                    pool_slots=row.pool_slots,
-                    priority_weight=row.priority_weight,
-                    queue=row.queue,
-                    start_date=row.ti_start_date,
-                    end_date=row.ti_end_date,
-                )
-            )
-    return [
-        RunSnapshot(
-            id=head.id,
-            dag_id=head.dag_id,
-            run_id=head.run_id,
-            run_type=head.run_type,
-            state=head.state,
-            logical_date=head.logical_date,
-            data_interval_start=head.data_interval_start,
-            data_interval_end=head.data_interval_end,
-            queued_at=head.queued_at,
-            start_date=head.start_date,
-            task_instances=tuple(tis[run_id]),
-        )
-        for run_id, head in heads.items()
-    ]
 
 
 @dataclass(frozen=True)
