@@ -43,7 +43,6 @@ from tradewind.executors.base import Executor, TaskEvent
 from tradewind.scheduler import planner
 from tradewind.scheduler.active_runs import ActiveRuns
 from tradewind.scheduler.apply import AppliedCounts, apply_decisions, fail_tries
-from tradewind.scheduler.callbacks import CallbackRunner
 from tradewind.scheduler.model import Decisions, Snapshot
 from tradewind.scheduler.next_run import NextRunMemory, initialize_next_dagruns
 from tradewind.scheduler.recovery import QueuedRecovery
@@ -107,7 +106,6 @@ class Scheduler:
             (then only the executor's events and the sweep wake it).
         plan: the planner; :func:`tradewind.scheduler.planner.plan` unless a test
             substitutes one.
-        callbacks: runs DAG callback requests (:mod:`.callbacks`); None runs none.
     """
 
     def __init__(
@@ -119,7 +117,6 @@ class Scheduler:
         wakeup: SchedulerWakeup | None = None,
         *,
         plan: Callable[[Snapshot], Decisions] = planner.plan,
-        callbacks: CallbackRunner | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -127,7 +124,6 @@ class Scheduler:
         self.clock = clock
         self.wakeup = wakeup
         self.plan = plan
-        self.callbacks = callbacks
         self.dag_cache = DagCache()
         self.next_runs = NextRunMemory()
         self.active_runs = ActiveRuns()
@@ -307,8 +303,6 @@ class Scheduler:
                 try:
                     stats = self.tick(full=full or time.monotonic() >= self._next_sweep)
                     ready_events = self.handle_events()
-                    if self.callbacks is not None:
-                        self.callbacks.step(self.session_factory, self.job_id, stats.runs_finished)
                 except Exception as exc:
                     backoff = min(MAX_BACKOFF, backoff * 2 or INITIAL_BACKOFF)
                     _log_failure(exc, backoff)
@@ -321,8 +315,6 @@ class Scheduler:
                     continue
                 full = self._wait(self._until_due())
         finally:
-            if self.callbacks is not None:
-                self.callbacks.end(self.session_factory, MAX_SELECT * 5)
             self._end_job()
 
     def _until_due(self) -> float:
@@ -330,8 +322,6 @@ class Scheduler:
             self._next_sweep, self._next_heartbeat, self._next_zombie_check,
             self.recovery.next_due,
         )  # fmt: skip
-        if self.callbacks is not None and self.callbacks.running:  # poll their exits
-            due = min(due, time.monotonic() + 5 * EVENT_POLL_INTERVAL)
         return max(0.0, due - time.monotonic())
 
     def _wait(self, timeout: float) -> bool:
