@@ -1,7 +1,7 @@
 """``tradewind dags``: list DAGs and import errors, draw a DAG, run one in-process;
-trigger, pause and unpause DAGs and inspect their runs (``trigger``, ``pause``,
-``unpause``, ``state``, ``list-runs``), which work on the database only and never
-import DAG files.
+trigger, pause and unpause DAGs, backfill them and inspect their runs (``trigger``,
+``pause``, ``unpause``, ``backfill``, ``state``, ``list-runs``), which work on the
+database only and never import DAG files. ``backfill``'s body is ``cli/backfill.py``.
 
 ``list`` and ``list-import-errors`` first bring the database up to date with the
 DAG files (one processing pass, each file parsed in a child process with the
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tradewind.cli.arguments import current_user, parse_conf, parse_date, utcnow
 from tradewind.cli.context import get_settings
 from tradewind.cli.dag_loading import load_dag
 from tradewind.cli.database import sessions, wake_scheduler
 from tradewind.cli.output import output_option, render
 from tradewind.cli.run_display import RUN_COLUMNS, run_row, wait_for_run
-from tradewind.errors import InvalidInput
 from tradewind.storage.engine import transaction
 
 if TYPE_CHECKING:
@@ -123,8 +123,8 @@ def test(ctx: click.Context, dag_id: str, logical_date: str | None, conf: str | 
     variables, connections = _template_accessors(ctx, masker)
     result = run_dag_in_process(
         dag,
-        logical_date=_parse_date(logical_date),
-        conf=_parse_conf(conf),
+        logical_date=parse_date(logical_date),
+        conf=parse_conf(conf),
         variables=variables,
         connections=connections,
         log_folder=settings.logging.base_log_folder,
@@ -154,46 +154,6 @@ def _template_accessors(ctx: click.Context, masker: SecretsMasker) -> tuple[Any,
         MaskingVariableAccessor(DatabaseVariableAccessor(factory), masker),
         MaskingConnectionAccessor(DatabaseConnectionAccessor(factory), masker),
     )
-
-
-def _parse_date(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    from tradewind.sdk.time import parse_datetime
-
-    try:
-        return parse_datetime(text)
-    except ValueError:
-        raise InvalidInput(
-            f"Invalid logical date {text!r}: use ISO 8601, e.g. 2024-01-01 or 2024-01-01T10:00:00Z"
-        ) from None
-
-
-def _parse_conf(text: str | None, option: str = "--conf") -> dict[str, Any] | None:
-    """The JSON object given to ``option``; errors name that option."""
-    if text is None:
-        return None
-    try:
-        conf = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{option} is not valid JSON: {exc}") from None
-    if not isinstance(conf, dict):
-        raise InvalidInput(f"{option} must be a JSON object, got {type(conf).__name__}")
-    return conf
-
-
-def current_user() -> str | None:
-    """The OS user running the command, recorded as the owner of audit-log rows."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers) and no $USER
-        return None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dags.command("trigger")
@@ -230,7 +190,7 @@ def trigger(
     from tradewind.services.dag_runs import trigger_dag_run
 
     now = utcnow()
-    when = _parse_date(logical_date) or now
+    when = parse_date(logical_date) or now
     if not no_replace_microseconds:
         when = when.replace(microsecond=0)
     with transaction(sessions(ctx)) as session:
@@ -240,7 +200,7 @@ def trigger(
             now=now,
             run_id=run_id,
             logical_date=when,
-            conf=_parse_conf(conf),
+            conf=parse_conf(conf),
             owner=current_user(),
         )
         row = run_row(run)
@@ -329,10 +289,39 @@ def list_runs(
             chosen,
             states=[run_state] if run_state else None,
             run_types=run_types,
-            logical_date_gte=_parse_date(start_date),
-            logical_date_lte=_parse_date(end_date),
+            logical_date_gte=parse_date(start_date),
+            logical_date_lte=parse_date(end_date),
             order_by="-logical_date",
             limit=1_000_000,
         )
         rows = [run_row(run) for run in page.items]
     render(rows, output, columns=RUN_COLUMNS)
+
+
+@dags.command("backfill")
+@click.argument("dag_id")
+@click.option("-s", "--start-date", help="First logical date, ISO 8601 (alone: the only one).")
+@click.option("-e", "--end-date", help="Last logical date, ISO 8601, inclusive.")
+@click.option("-c", "--conf", help="JSON object given to the runs as their conf.")
+@click.option("--reset-dagruns", is_flag=True, help="Clear existing runs in the range.")
+@click.option("--rerun-failed-tasks", is_flag=True, help="Clear the failed tasks of existing runs.")
+@click.option("-B", "--run-backwards", is_flag=True, help="Run the latest dates first.")
+@click.option("-n", "--dry-run", is_flag=True, help="Print the dates; change nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before --reset-dagruns clears.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Follow the runs until they finish (exit 1 if any fails).",
+)
+@output_option
+@click.pass_context
+def backfill(ctx: click.Context, /, dag_id: str, **options: Any) -> None:
+    """Queue a backfill run of DAG_ID for each date of its schedule in [START, END].
+
+    The scheduler runs them (even if the DAG is paused), under max_active_runs; runs
+    that already exist are left alone unless --reset-dagruns or --rerun-failed-tasks.
+    """
+    from tradewind.cli.backfill import run_backfill
+
+    run_backfill(ctx, dag_id, **options)

@@ -64,3 +64,53 @@ def wait_for_run(ctx: click.Context, dag_id: str, run_id: str) -> str:
             time.sleep(WAIT_POLL_INTERVAL)
     console.print(f"Run {run_id} of {dag_id} finished: {state}", markup=False, highlight=False)
     return state
+
+
+def wait_for_runs(ctx: click.Context, dag_id: str, run_ids: list[str]) -> dict[str, str]:
+    """Poll the runs until every one is finished, with a progress bar on stderr (runs
+    done out of the total, and task instances done); each run's final state.
+
+    Two queries per poll whatever the number of runs. A run deleted meanwhile counts
+    as ``failed``: it will never succeed.
+    """
+    import time
+
+    import sqlalchemy as sa
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tradewind.storage.tables import DagRunRow, TaskInstanceRow
+
+    console = Console(stderr=True)
+    wanted = set(run_ids)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task(f"{dag_id}: runs", total=len(run_ids))
+        while True:
+            with transaction(sessions(ctx)) as session:
+                states = dict(
+                    session.execute(
+                        sa.select(DagRunRow.run_id, DagRunRow.state).where(
+                            DagRunRow.dag_id == dag_id, DagRunRow.run_id.in_(run_ids)
+                        )
+                    ).all()
+                )
+                ti_states = session.scalars(
+                    sa.select(TaskInstanceRow.state).where(
+                        TaskInstanceRow.dag_id == dag_id, TaskInstanceRow.run_id.in_(run_ids)
+                    )
+                ).all()
+            finished = {
+                run_id: states.get(run_id, "failed")
+                for run_id in wanted
+                if states.get(run_id, "failed") in _FINISHED_RUN_STATES
+            }
+            done = sum(state in _FINISHED_TI_STATES for state in ti_states)
+            progress.update(
+                bar,
+                completed=len(finished),
+                description=f"{dag_id}: runs done, {done}/{len(ti_states)} tasks done",
+            )
+            if len(finished) == len(wanted):
+                return finished
+            time.sleep(WAIT_POLL_INTERVAL)

@@ -1,29 +1,37 @@
-"""``tradewind tasks``: list the tasks of a DAG and run one task in-process; clear task
+"""``tradewind tasks``: list the tasks of a DAG and test one task in-process; clear task
 instances and show their states (``clear``, ``state``, ``states-for-dag-run``), which
-read the serialized DAG from the database and never import DAG files."""
+read the serialized DAG from the database and never import DAG files; and ``run`` one
+task instance for real, through the worker's own code path (the semantics are in
+:mod:`tradewind.services.task_runs`).
+
+``tasks run`` differs from Airflow's in one spelling: ``-m`` is ``--map-index``, as in
+``tasks state`` (Airflow's ``-m`` is ``--mark-success``, left out). ``--local`` is
+accepted and changes nothing: the try always runs in this process, supervised by the
+same heartbeat as a worker's. Airflow's ``--raw``, ``--pool``, ``--ship-dag``,
+``--pickle``, ``--job-id``, ``--cfg-path``, ``--interactive``,
+``--ignore-all-dependencies`` and ``--ignore-depends-on-past`` are left out.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from tradewind.cli.arguments import current_user, parse_conf, parse_date, utcnow
 from tradewind.cli.context import get_settings
 from tradewind.cli.dag_loading import load_dag
-from tradewind.cli.dags import (
-    _parse_conf,
-    _parse_date,
-    _template_accessors,
-    current_user,
-    utcnow,
-)
+from tradewind.cli.dags import _template_accessors
 from tradewind.cli.database import sessions, wake_scheduler
 from tradewind.cli.output import output_option, render
-from tradewind.errors import InvalidInput
+from tradewind.errors import Conflict, InvalidInput
 from tradewind.storage.engine import transaction
 
 if TYPE_CHECKING:
+    from tradewind.serialization import SerializedTask
     from tradewind.storage.tables import TaskInstanceRow
 
 
@@ -87,8 +95,8 @@ def test(
     report = run_single_task(
         dag,
         task_id,
-        logical_date=_parse_date(logical_date),
-        task_params=_parse_conf(task_params, "--task-params"),
+        logical_date=parse_date(logical_date),
+        task_params=parse_conf(task_params, "--task-params"),
         variables=variables,
         connections=connections,
         echo=True,
@@ -141,8 +149,8 @@ def clear(
                 dag_id,
                 serialized_dag=dag,
                 task_ids=task_ids,
-                start_date=_parse_date(start_date),
-                end_date=_parse_date(end_date),
+                start_date=parse_date(start_date),
+                end_date=parse_date(end_date),
                 only_failed=only_failed,
                 only_running=only_running,
                 include_upstream=upstream,
@@ -237,3 +245,107 @@ def _state_row(ti: TaskInstanceRow, logical_date: str) -> dict[str, Any]:
         "start_date": ti.start_date.isoformat() if ti.start_date else "",
         "end_date": ti.end_date.isoformat() if ti.end_date else "",
     }
+
+
+@tasks.command("run")
+@click.argument("dag_id")
+@click.argument("task_id")
+@click.argument("logical_date_or_run_id")
+@click.option("-m", "--map-index", type=int, default=-1, show_default=True)
+@click.option("-f", "--force", is_flag=True, help="Run it even if it already finished.")
+@click.option(
+    "-i",
+    "--ignore-dependencies",
+    is_flag=True,
+    help="Ignore upstream states, depends_on_past and the retry delay.",
+)
+@click.option("-l", "--local", is_flag=True, help="Accepted for Airflow compatibility: always so.")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    dag_id: str,
+    task_id: str,
+    logical_date_or_run_id: str,
+    map_index: int,
+    force: bool,
+    ignore_dependencies: bool,
+    local: bool,
+) -> None:
+    """Run one task instance for real, in this process, recording it like a worker.
+
+    A queued task instance is claimed as it is; one that is none, scheduled or
+    up_for_retry (or finished, with --force) gets a new try first. Its log is written
+    where the scheduler's workers write theirs. Exits 1 when the try does not succeed.
+    """
+    from tradewind.dag_processing.processor import collect_dags
+    from tradewind.execution.worker import DagCache, run_workload
+    from tradewind.executors.base import TaskWorkload
+    from tradewind.services.task_runs import prepare_task_run
+
+    settings = get_settings(ctx)
+    with transaction(sessions(ctx), sqlite_begin="IMMEDIATE") as session:
+        prepared = prepare_task_run(
+            session,
+            dag_id,
+            task_id,
+            logical_date_or_run_id,
+            map_index,
+            now=utcnow(),
+            force=force,
+            ignore_dependencies=ignore_dependencies,
+            retry_delay=_retry_delay,
+            owner=current_user(),
+        )
+    workload = TaskWorkload(**prepared.workload_fields())
+    label = f"{dag_id}.{task_id} {prepared.run_id}" + (f" [{map_index}]" if map_index >= 0 else "")
+    click.echo(f"Running {label}, try {workload.try_number}", err=True)
+    outcome = run_workload(
+        workload,
+        session_factory=sessions(ctx),
+        settings=settings,
+        dag_cache=DagCache(collect_dags),
+    )
+    wake_scheduler(ctx)
+    if outcome is None:
+        raise Conflict(
+            f"{label} try {workload.try_number} was taken by another worker (or reset) "
+            "before it started; nothing ran"
+        )
+    from tradewind.execution.task_logging import task_log_path
+
+    log = task_log_path(
+        settings.logging.base_log_folder,
+        dag_id=dag_id,
+        run_id=prepared.run_id,
+        task_id=task_id,
+        try_number=workload.try_number,
+        map_index=map_index,
+    )
+    state = outcome.state.value
+    detail = f": {outcome.error}" if outcome.error else ""
+    click.echo(f"{label} try {workload.try_number} {state}{detail} (log: {log})")
+    if state not in ("success", "skipped"):
+        ctx.exit(1)
+
+
+def _retry_delay(
+    dag_id: str, task: SerializedTask, try_number: int, logical_date: datetime
+) -> timedelta:
+    """The worker's retry delay for ``task``'s failed try ``try_number``."""
+    from tradewind.execution.retry import next_retry_delay
+
+    policy = _RetryPolicy(
+        dag_id, task.task_id, task.retry_delay, task.retry_exponential_backoff, task.max_retry_delay
+    )
+    return next_retry_delay(policy, try_number, logical_date=logical_date)
+
+
+@dataclass(frozen=True)
+class _RetryPolicy:
+    """The attributes of a task that ``next_retry_delay`` reads."""
+
+    dag_id: str
+    task_id: str
+    retry_delay: timedelta
+    retry_exponential_backoff: bool
+    max_retry_delay: timedelta | None

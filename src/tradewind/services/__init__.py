@@ -13,7 +13,8 @@ Contract of every function here:
       InvalidInput, Conflict), which each edge maps once.
 
 Modules: ``audit`` (the audit log), ``dags`` (pause, serialized DAGs), ``dag_runs``
-(trigger, set state, delete), ``task_instances`` (clear, set state).
+(trigger, set state, delete), ``task_instances`` (clear, set state), ``backfill``
+(queue the runs of a past range), ``task_runs`` (the try ``tasks run`` runs by hand).
 
 May import storage, serialization, sdk, config and errors; never the API, the CLI, the
 scheduler or anything that imports user DAG code.
