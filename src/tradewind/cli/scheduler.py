@@ -7,7 +7,8 @@ in-process ``InlineExecutor``; ``CeleryExecutor`` is not available yet; any othe
 ``module.Class`` is built as ``Class(settings)``), the wake-up listener and the
 :class:`~tradewind.scheduler.loop.Scheduler`, and runs ``DagFileProcessor.run_forever``
 in a thread beside the loop (its parses happen in forked children) unless
-``--no-dag-processor`` says a separate ``tradewind dag-processor`` does that job.
+``--no-dag-processor`` says a separate ``tradewind dag-processor`` does that job, and
+the :class:`~tradewind.scheduler.callbacks.CallbackRunner` of DAG callbacks.
 
 Stopping is orderly: the first signal asks the loop to return after its current tick;
 then the DAG processor thread is joined, the executor ends (waiting for running tries,
@@ -35,6 +36,7 @@ from tradewind.config import Settings
 from tradewind.dag_processing.processor import DagFileProcessor, collect_dags
 from tradewind.errors import ConfigError
 from tradewind.executors.base import Executor
+from tradewind.scheduler.callbacks import CallbackRunner
 from tradewind.scheduler.loop import Scheduler
 from tradewind.storage.engine import display_url, session_factory
 from tradewind.storage.wakeup import SchedulerWakeup
@@ -120,7 +122,8 @@ def scheduler(ctx: click.Context, dag_processor: bool) -> None:
     engine.dispose()
     executor.start()
     wakeup = SchedulerWakeup(settings, engine)
-    loop = Scheduler(settings, sessions, executor, utcnow, wakeup)
+    callbacks = CallbackRunner(settings, collect_dags)
+    loop = Scheduler(settings, sessions, executor, utcnow, wakeup, callbacks=callbacks)
     stop = threading.Event()
     processor_stop = threading.Event()
     processor: threading.Thread | None = None

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tradewind.executors.base import TaskWorkload
+from tradewind.scheduler.callbacks import request_dag_callbacks
 from tradewind.scheduler.model import Decisions, NewRun, RunTransition, TaskTransition
 from tradewind.scheduler.snapshot import DagCache
 from tradewind.storage.repositories.task_instances import archive_tries, task_columns
@@ -89,7 +90,7 @@ def apply_decisions(
     counts.tis_transitioned += len(_transition_tis(session, decisions.task_transitions, now))
     workloads = _queue_tis(session, decisions.tis_to_queue, now, dag_cache, job_id)
     counts.tis_queued += len(workloads)
-    counts.runs_finished += _finish_runs(session, decisions.runs_to_finish, now)
+    counts.runs_finished += _finish_runs(session, decisions.runs_to_finish, now, dag_cache)
     return workloads
 
 
@@ -212,8 +213,17 @@ def _start_runs(
     return len(started), len(rows)
 
 
-def _finish_runs(session: Session, finishes: tuple[RunTransition, ...], now: datetime) -> int:
+def _finish_runs(
+    session: Session, finishes: tuple[RunTransition, ...], now: datetime, dag_cache: DagCache
+) -> int:
+    """Finish runs and, in the same transaction, request their DAG callbacks."""
     finished = _transition_runs(session, finishes, now, "end_date")
+    request_dag_callbacks(
+        session,
+        [(*finished[t.run_id], t) for t in finishes if t.run_id in finished],
+        now,
+        dag_cache,
+    )
     for transition in finishes:
         if transition.run_id in finished and transition.reason:
             logger.info("Run %d is %s: %s", transition.run_id, transition.state, transition.reason)

@@ -43,6 +43,7 @@ from tradewind.executors.base import Executor, TaskEvent
 from tradewind.scheduler import planner
 from tradewind.scheduler.active_runs import ActiveRuns
 from tradewind.scheduler.apply import AppliedCounts, apply_decisions, fail_tries
+from tradewind.scheduler.callbacks import CallbackRunner
 from tradewind.scheduler.model import Decisions, Snapshot
 from tradewind.scheduler.next_run import NextRunMemory, initialize_next_dagruns
 from tradewind.scheduler.recovery import QueuedRecovery
@@ -106,6 +107,7 @@ class Scheduler:
             (then only the executor's events and the sweep wake it).
         plan: the planner; :func:`tradewind.scheduler.planner.plan` unless a test
             substitutes one.
+        callbacks: runs DAG callback requests (:mod:`.callbacks`); None runs none.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class Scheduler:
         wakeup: SchedulerWakeup | None = None,
         *,
         plan: Callable[[Snapshot], Decisions] = planner.plan,
+        callbacks: CallbackRunner | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -124,6 +127,7 @@ class Scheduler:
         self.clock = clock
         self.wakeup = wakeup
         self.plan = plan
+        self.callbacks = callbacks
         self.dag_cache = DagCache()
         self.next_runs = NextRunMemory()
         self.active_runs = ActiveRuns()
@@ -135,6 +139,8 @@ class Scheduler:
         self._next_zombie_check = 0.0
         self.recovery = QueuedRecovery(settings.scheduler)
         self._next_sweep = 0.0
+        #: The last tick may have left ready tries waiting for executor slots.
+        self._slot_limited = False
 
     # -- one tick --------------------------------------------------------------------
 
@@ -169,11 +175,12 @@ class Scheduler:
                 self._next_zombie_check = (
                     started + self.settings.scheduler.zombie_detection_interval
                 )
+            open_slots = self.executor.open_slots()
             snapshot = read_snapshot(
                 session,
                 now=now,
                 settings=self.settings,
-                executor_open_slots=self.executor.open_slots(),
+                executor_open_slots=open_slots,
                 dag_cache=self.dag_cache,
                 active_runs=self.active_runs,
             )
@@ -183,6 +190,7 @@ class Scheduler:
                 counts=counts,
             )  # fmt: skip
         self._report(decisions.problems)
+        self._slot_limited = counts.tis_queued >= open_slots
         for workload in workloads:
             try:
                 self.executor.queue(workload)
@@ -303,6 +311,8 @@ class Scheduler:
                 try:
                     stats = self.tick(full=full or time.monotonic() >= self._next_sweep)
                     ready_events = self.handle_events()
+                    if self.callbacks is not None:
+                        self.callbacks.step(self.session_factory, self.job_id, stats.runs_finished)
                 except Exception as exc:
                     backoff = min(MAX_BACKOFF, backoff * 2 or INITIAL_BACKOFF)
                     _log_failure(exc, backoff)
@@ -315,6 +325,8 @@ class Scheduler:
                     continue
                 full = self._wait(self._until_due())
         finally:
+            if self.callbacks is not None:
+                self.callbacks.end(self.session_factory, MAX_SELECT * 5)
             self._end_job()
 
     def _until_due(self) -> float:
@@ -322,12 +334,16 @@ class Scheduler:
             self._next_sweep, self._next_heartbeat, self._next_zombie_check,
             self.recovery.next_due,
         )  # fmt: skip
+        if self.callbacks is not None and self.callbacks.running:  # poll their exits
+            due = min(due, time.monotonic() + 5 * EVENT_POLL_INTERVAL)
         return max(0.0, due - time.monotonic())
 
     def _wait(self, timeout: float) -> bool:
-        """Sleep until a wake-up, an executor event, or ``timeout``; True on a wake-up
-        (something outside may have changed: the next tick is a full one), False on an
-        executor event or the timeout (the sweep decides whether that tick is full)."""
+        """Sleep until a wake-up, an executor event calling for a tick, or ``timeout``;
+        True on a wake-up (something outside may have changed: the next tick is a full
+        one), False on an executor event or the timeout (the sweep decides whether
+        that tick is full). Events that call for no tick are kept for
+        :meth:`handle_events`."""
         wake_fds = self.wakeup.filenos() if self.wakeup is not None else []
         executor_fd = self.executor.wait_fileno()
         fds = wake_fds + ([executor_fd] if executor_fd is not None else [])
@@ -344,13 +360,20 @@ class Scheduler:
                 assert self.wakeup is not None
                 self.wakeup.drain()
                 return True
-            if ready:
-                return False
-            if executor_fd is None:
+            if ready or executor_fd is None:
                 self._pending_events += self.executor.poll_events()
-                if self._pending_events:
+                if self._calls_for_tick(self._pending_events):
                     return False
         return False
+
+    def _calls_for_tick(self, events: list[TaskEvent]) -> bool:
+        """Whether ``events`` may make something ready: a try ended, or a slot opened
+        that the last tick lacked. ``running`` events and exits alone change nothing the
+        planner reads, and ticking on each of them (four messages per try) cost a write
+        transaction each, in the way of the workers' own."""
+        if any(event.lost or event.state in _FINAL_STATES for event in events):
+            return True
+        return self._slot_limited and self.executor.open_slots() > 0
 
     def _end_job(self) -> None:
         if self.job_id is None:
