@@ -16,7 +16,10 @@ Scenarios:
 - ``wide``: 200 independent no-op Python tasks, and 200 ``BashOperator('true')``: wall
   time and tasks/s;
 - ``thousand``: a 1,000-task DAG (10 layers of 100): wall time, scheduler CPU seconds
-  per task, peak memory (PSS) of the scheduler and its workers.
+  per task, peak memory (PSS) of the scheduler and its workers;
+- ``standalone``: ``tradewind standalone`` on a fresh home (and database): seconds from
+  start to "Tradewind is ready", then the PSS of all its processes and their count
+  after ``--idle`` seconds (60 by default) of doing nothing.
 """
 
 from __future__ import annotations
@@ -279,14 +282,83 @@ SCENARIOS: dict[str, Callable[[Deployment, Figures], None]] = {
 }
 
 
-def run_backend(name: str, repeat: int, only: list[str]) -> Figures:
+def bench_standalone(url: str | None, figures: Figures, idle: float) -> None:
+    """``tradewind standalone`` from start to ready, then idle memory of its whole tree.
+
+    The database is migrated beforehand: this is a start of an existing installation.
+    """
+    with tempfile.TemporaryDirectory(prefix="tw-bench-standalone-") as home:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("TRADEWIND")}
+        env.update(
+            TRADEWIND_HOME=home,
+            TRADEWIND__CORE__LOAD_EXAMPLES="False",
+            TRADEWIND__CORE__EXECUTOR="LocalExecutor",
+            PYTHONUNBUFFERED="1",
+        )
+        tradewind = [sys.executable, "-c", "from tradewind.cli.main import main; main()"]
+        if url is not None:
+            env["TRADEWIND__DATABASE__SQL_ALCHEMY_CONN"] = url
+        subprocess.run([*tradewind, "db", "migrate"], env=env, check=True, capture_output=True)
+        drain: subprocess.Popen[bytes] | None = None
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [*tradewind, "standalone"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if b"Tradewind is ready" in line:
+                    break
+            else:
+                raise SystemExit("tradewind standalone exited before it was ready")
+            figures.add("standalone: start -> ready s", time.monotonic() - started)
+            # Keep reading its output, so that it never blocks on a full pipe.
+            drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
+            time.sleep(idle)
+            figures.add(f"standalone: idle PSS MiB after {idle:.0f} s", tree_pss_mib(process.pid))
+            figures.add("standalone: processes", float(len(_tree(process.pid))))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            if drain is not None:
+                drain.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    return [
+        int(proc.name)
+        for proc in Path("/proc").iterdir()
+        if proc.name.isdigit() and (int(proc.name) == pid or _descends(int(proc.name), pid))
+    ]
+
+
+def run_backend(name: str, repeat: int, only: list[str], idle: float) -> Figures:
     figures = Figures()
+    scenarios = [scenario for scenario in only if scenario != "standalone"]
+    if "standalone" in only:
+        for _ in range(repeat):
+            if name == "postgresql":
+                with postgres_database() as url:
+                    bench_standalone(url, figures, idle)
+            else:
+                bench_standalone(None, figures, idle)
+    if not scenarios:
+        return figures
     if name == "postgresql":
         with postgres_database() as url, deployment(url) as dep:
-            _run_scenarios(dep, figures, repeat, only)
+            _run_scenarios(dep, figures, repeat, scenarios)
     else:
         with deployment(None) as dep:
-            _run_scenarios(dep, figures, repeat, only)
+            _run_scenarios(dep, figures, repeat, scenarios)
     return figures
 
 
@@ -301,11 +373,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=5, help="runs per scenario (median)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
+    parser.add_argument(
+        "--only", default=",".join([*SCENARIOS, "standalone"]), help="comma-separated scenarios"
+    )
+    parser.add_argument(
+        "--idle", type=float, default=60.0, help="seconds standalone idles before its PSS is read"
+    )
     args = parser.parse_args()
     only = [name for name in args.only.split(",") if name]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    results = {backend: run_backend(backend, args.repeat, only) for backend in backends}
+    results = {backend: run_backend(backend, args.repeat, only, args.idle) for backend in backends}
     names = list(dict.fromkeys(n for figures in results.values() for n in figures.samples))
     width = max(len(name) for name in names)
     print(f"{'figure (median)':<{width}}  " + "  ".join(f"{b:>12}" for b in backends))
