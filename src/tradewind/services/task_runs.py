@@ -127,10 +127,37 @@ def prepare_task_run(
     task = dag.get_task(task_id)
     run = require_dag_run_by_id_or_date(session, dag_id, run_id_or_logical_date)
     ti = ti_repo.require_task_instance(session, dag_id, run.run_id, task_id, map_index)
+    previous = ti.state
+    if previous != _TI.QUEUED:
+        ti = _new_try(session, dag, task, run, ti, now, force, ignore_dependencies, retry_delay)
+    record_event(
+        session,
+        "task_run",
+        now=now,
+        owner=owner,
+        dag_id=dag_id,
+        run_id=run.run_id,
+        task_id=task_id,
+        map_index=map_index,
+        extra={"previous_state": previous, "try_number": ti.try_number, "force": force},
+    )
+    return _prepared(ti, serialized_row.fileloc, previous)
+
+
+def _new_try(
+    session: Session,
+    dag: SerializedDAG,
+    task: SerializedTask,
+    run: DagRunRow,
+    ti: TaskInstanceRow,
+    now: datetime,
+    force: bool,
+    ignore_dependencies: bool,
+    retry_delay: RetryDelay | None,
+) -> TaskInstanceRow:
+    """Check the state and dependencies, then queue ``ti``'s next try (module doc)."""
     label = _label(ti)
     previous = ti.state
-    if previous == _TI.QUEUED:
-        return _prepared(ti, serialized_row.fileloc, previous)
     if previous not in RUNNABLE_STATES:
         if previous not in FORCEABLE_STATES:
             raise Conflict(f"{label} is {previous}: a worker holds it; it cannot be run now")
@@ -147,19 +174,7 @@ def prepare_task_run(
             )
     if previous in FORCEABLE_STATES:
         ti_repo.archive_tries(session, [ti])
-    prepared = _queue_new_try(session, ti, now, label)
-    record_event(
-        session,
-        "task_run",
-        now=now,
-        owner=owner,
-        dag_id=dag_id,
-        run_id=run.run_id,
-        task_id=task_id,
-        map_index=map_index,
-        extra={"previous_state": previous, "try_number": prepared.try_number, "force": force},
-    )
-    return _prepared(prepared, serialized_row.fileloc, previous)
+    return _queue_new_try(session, ti, now, label)
 
 
 def _queue_new_try(
