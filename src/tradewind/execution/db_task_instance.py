@@ -149,12 +149,17 @@ def compile_statements(sessions: sessionmaker[Session]) -> None:
     than running them on SQLite.
     """
     ident = {f"p_{name}": "" for name in TI_KEY} | {"p_map_index": -1}
+    # Each call must pass exactly the parameter names the try passes: they are part of
+    # the cache key of an UPDATE (one name more and the try compiles it again).
+    nothing = {"p_ti_id": -1, "p_try": -1}
     with sessions() as session:
-        nothing = {"p_ti_id": -1, "p_try": -1, "p_now": None}
-        session.execute(_CLAIM, {**nothing, "p_hostname": "", "p_pid": 0, "p_unixname": ""})
+        session.execute(
+            _CLAIM,
+            {**nothing, "p_now": None, "p_hostname": "", "p_pid": 0, "p_unixname": ""},
+        )
         session.execute(_CLEAR_XCOM, ident)
         session.execute(_RUN_OF_TRY, {"p_ti_id": -1}).all()
-        session.execute(_HEARTBEAT, nothing)
+        session.execute(_HEARTBEAT, {**nothing, "p_now": None})
         session.execute(
             _RECORD,
             {**nothing, "p_state": "", "p_end": None, "p_duration": 0.0, "p_rendered": None},
