@@ -78,7 +78,7 @@ class Figures:
 class Deployment:
     settings: Settings
     scheduler: subprocess.Popen[bytes]
-    sessions: Callable[[], sa.orm.Session]
+    sessions: sa.orm.sessionmaker[sa.orm.Session]
     engine: sa.Engine
 
 
@@ -151,7 +151,9 @@ def _wait_for_dags(sessions: Callable[[], sa.orm.Session], timeout: float = 120.
 
 def trigger(dep: Deployment, dag_id: str) -> tuple[str, datetime]:
     """Commit a manual run and wake the scheduler; returns (run_id, trigger time)."""
-    with transaction(dep.sessions) as session:
+    # IMMEDIATE: it reads, then writes; a deferred transaction would fail at once with
+    # "database is locked" whenever a worker commits in between (SQLITE_BUSY_SNAPSHOT).
+    with transaction(dep.sessions, sqlite_begin="IMMEDIATE") as session:
         now = datetime.now(UTC)
         run = trigger_dag_run(session, dag_id, now=now, run_id=f"bench_{uuid.uuid4().hex}")
         run_id = run.run_id
