@@ -258,3 +258,24 @@ def log_path(settings: Settings, work: TaskWorkload) -> Path:
         / f"task_id={work.task_id}"
         / f"attempt={work.try_number}.log"
     )
+
+
+def test_workers_start_on_demand_up_to_parallelism(
+    settings: Settings, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    """One warm worker; three tries queued at once start two more, and no fourth."""
+    executor = LocalExecutor(3, settings, dag_loader=collect_dags, warm_workers=1)
+    executor.start()
+    try:
+        assert len(executor.worker_pids) == 1
+        works = [make_try(session_factory, dag_file, "push") for _ in range(3)]
+        events = run(executor, *works)
+        assert len(executor.worker_pids) == 3
+        assert sorted(e.state for e in events if e.state != "running") == ["success"] * 3
+        events = run(executor, *[make_try(session_factory, dag_file, "push") for _ in range(3)])
+        assert len(executor.worker_pids) == 3
+        assert len([e for e in events if e.state == "success"]) == 3
+    finally:
+        workers = executor.worker_pids
+        executor.end(timeout=5)
+    assert not [pid for pid in workers if is_alive(pid) or pid in active_children()]

@@ -1,8 +1,9 @@
-"""LocalExecutor: ``parallelism`` warm worker processes, one forked process per try.
+"""LocalExecutor: up to ``parallelism`` warm worker processes, one forked process per try.
 
 See :mod:`tradewind.executors.worker_pool` for the processes and
 :mod:`tradewind.executors.pipes` for their messages.
-This module is the scheduler's side: it hands each workload to an idle worker,
+This module is the scheduler's side: it hands each workload to an idle worker
+(starting another one, up to ``parallelism``, when none is idle),
 turns the result pipe's messages into :class:`TaskEvent` s, replaces a worker that
 died, and on ``end`` stops and reaps every process it started.
 
@@ -66,12 +67,20 @@ class _Try:
 class LocalExecutor:
     """Runs each try in its own process forked from one of ``parallelism`` warm workers.
 
+    ``warm_workers`` of them start with the executor, the others when a workload finds
+    every worker busy; a worker then stays until ``end``. Why not all at once: each
+    worker keeps a spare task process, so ``parallelism`` 32 meant 64 idle processes
+    (about 1 GiB of PSS) and seconds of start-up forking them, on machines where most
+    DAGs never run 32 tries at once.
+
     Args:
-        parallelism: worker processes, i.e. tries running at once.
+        parallelism: worker processes at most, i.e. tries running at once.
         settings: the database to connect to, the log folder, the heartbeat threshold.
         dag_loader: imports DAG files in the workers (``collect_dags``).
         heartbeat_interval: seconds between heartbeats of a running try; None
             derives it from ``[scheduler] scheduler_zombie_task_threshold``.
+        warm_workers: workers started by ``start`` (at most ``parallelism``); None
+            for :func:`default_warm_workers`.
     """
 
     def __init__(
@@ -81,10 +90,14 @@ class LocalExecutor:
         *,
         dag_loader: DagLoader,
         heartbeat_interval: float | None = None,
+        warm_workers: int | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError(f"parallelism must be at least 1, got {parallelism}")
         self.parallelism = parallelism
+        self.warm_workers = min(
+            parallelism, default_warm_workers() if warm_workers is None else max(warm_workers, 1)
+        )
         self.settings = settings
         self._dag_loader = dag_loader
         self._heartbeat_interval = heartbeat_interval
@@ -107,7 +120,7 @@ class LocalExecutor:
     # -- the Executor protocol ---------------------------------------------------------
 
     def start(self) -> None:
-        """Start the ``parallelism`` workers."""
+        """Start the ``warm_workers`` workers."""
         if self._config is not None:
             return
         self._results_r, self._results_w = os.pipe()
@@ -123,7 +136,7 @@ class LocalExecutor:
         self._config = WorkerConfig(
             self.settings, engine, self._dag_loader, self._heartbeat_interval
         )
-        for _ in range(self.parallelism):
+        for _ in range(self.warm_workers):
             self._idle.append(self._spawn())
 
     def queue(self, workload: TaskWorkload) -> None:
@@ -188,7 +201,12 @@ class LocalExecutor:
         return worker
 
     def _dispatch(self) -> None:
-        while self._pending and self._idle and not self._ended:
+        while self._pending and not self._ended:
+            if not self._idle:
+                if len(self._workers) >= self.parallelism:
+                    return
+                # It reads the workload from its inbox once warm (tens of milliseconds).
+                self._idle.append(self._spawn())
             worker = self._idle.popleft()
             workload = self._pending.popleft()
             seq = next(self._seq)
@@ -201,7 +219,8 @@ class LocalExecutor:
             self._tries[seq] = _Try(workload, worker)
 
     def _check_workers(self) -> None:
-        """Replace workers that died (a DAG file killed it while importing, a stray signal)."""
+        """Forget workers that died (a DAG file killed it while importing, a stray signal),
+        starting new ones while fewer than ``warm_workers`` are left."""
         for worker in list(self._workers):
             if not self._reap(worker, block=False):
                 continue
@@ -212,7 +231,7 @@ class LocalExecutor:
             if worker.seq is not None:
                 self._finish_try(worker.seq, code=None)
             _close(worker.inbox)
-            if not self._ended:
+            if not self._ended and len(self._workers) < self.warm_workers:
                 self._idle.append(self._spawn())
 
     def _reap(self, worker: _Worker, *, block: bool) -> bool:
@@ -291,6 +310,12 @@ class LocalExecutor:
         detail = f"exit code {code}" if code is not None else "worker process died"
         logger.warning("Task process of %s was lost: %s", running.workload.key, detail)
         self._events.append(TaskEvent(running.workload, "failed", lost=True, detail=detail))
+
+
+def default_warm_workers() -> int:
+    """Two workers per CPU: enough to keep the CPUs busy with short tries, while the
+    next workloads find a warm worker and its spare waiting."""
+    return 2 * (os.cpu_count() or 1)
 
 
 def _close(fd: int) -> None:
