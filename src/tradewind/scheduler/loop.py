@@ -14,7 +14,9 @@ for a lost wake-up. Executor messages that change nothing the planner reads (a t
 started; a task process exited while no ready try lacked a slot) wake the loop but
 cause no tick: a try sends four messages, and a tick per message was a write
 transaction each, in the way of the workers' own. All pending events are drained
-before the next tick, so a burst of finished tries costs one tick. Tuned by ``[scheduler] scheduler_heartbeat_sec`` (the
+before the next tick, so a burst of finished tries costs one tick.
+
+Tuned by ``[scheduler] scheduler_heartbeat_sec`` (the
 ``SchedulerJob`` heartbeat read by ``/health``), ``zombie_detection_interval`` and
 ``scheduler_zombie_task_threshold`` (running tries whose worker stopped heartbeating
 are retried or failed), and ``catchup_by_default``; limits come from ``[core]``.
