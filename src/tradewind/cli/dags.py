@@ -193,7 +193,9 @@ def trigger(
     when = parse_date(logical_date) or now
     if not no_replace_microseconds:
         when = when.replace(microsecond=0)
-    with transaction(sessions(ctx)) as session:
+    # IMMEDIATE: it reads then writes while the scheduler and workers commit; a deferred
+    # SQLite transaction would fail with "database is locked" (SQLITE_BUSY_SNAPSHOT).
+    with transaction(sessions(ctx), sqlite_begin="IMMEDIATE") as session:
         run = trigger_dag_run(
             session,
             dag_id,
@@ -217,7 +219,7 @@ def pause(ctx: click.Context, dag_id: str) -> None:
     """Pause DAG_ID: no new scheduled runs, and its queued runs wait."""
     from tradewind.services.dags import pause_dag
 
-    with transaction(sessions(ctx)) as session:
+    with transaction(sessions(ctx), sqlite_begin="IMMEDIATE") as session:
         pause_dag(session, dag_id, now=utcnow(), owner=current_user())
     click.echo(f"Dag: {dag_id}, paused: True")
 
@@ -229,7 +231,7 @@ def unpause(ctx: click.Context, dag_id: str) -> None:
     """Resume DAG_ID."""
     from tradewind.services.dags import unpause_dag
 
-    with transaction(sessions(ctx)) as session:
+    with transaction(sessions(ctx), sqlite_begin="IMMEDIATE") as session:
         unpause_dag(session, dag_id, now=utcnow(), owner=current_user())
     wake_scheduler(ctx)
     click.echo(f"Dag: {dag_id}, paused: False")

@@ -139,7 +139,7 @@ def clear(
     from tradewind.services.task_instances import clear_task_instances
 
     def run_clear(dry_run: bool) -> list[str]:
-        with transaction(sessions(ctx)) as session:
+        with transaction(sessions(ctx), sqlite_begin="IMMEDIATE") as session:
             dag = load_serialized_dag(session, dag_id)
             task_ids = _matching_task_ids(dag.task_ids, task_regex)
             if not task_ids:
