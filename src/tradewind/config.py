@@ -170,15 +170,31 @@ class SchedulerSettings:
     )
 
 
+_DEFAULT_AUTH_BACKENDS = "tradewind.api.auth.deny_all"
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     auth_backends: str = _opt(
-        "tradewind.api.auth.deny_all",
+        _DEFAULT_AUTH_BACKENDS,
         "Comma-separated authentication backends, tried in order; the default denies all.",
     )
     maximum_page_limit: int = _opt(100, "Largest 'limit' a list endpoint accepts (count).")
     fallback_page_limit: int = _opt(100, "'limit' used when a request gives none (count).")
     access_control_allow_origins: str = _opt("", "Space-separated CORS origins allowed.")
+    auth_backend: str = _opt(
+        "", "Deprecated single-backend form of auth_backends; read when auth_backends is unset."
+    )
+    login_attempts_per_window: int = _opt(
+        10, "Failed logins one username or address may make per window before refusal (count)."
+    )
+    login_window_seconds: float = _opt(300.0, "Length of the failed-login window (seconds).")
+
+    def __post_init__(self) -> None:
+        # Airflow's older single-valued key still works, as in Airflow 2: it applies when
+        # the list form was left at its default, so `config get-value` shows what runs.
+        if self.auth_backend.strip() and self.auth_backends == _DEFAULT_AUTH_BACKENDS:
+            object.__setattr__(self, "auth_backends", self.auth_backend.strip())
 
 
 @dataclass(frozen=True)

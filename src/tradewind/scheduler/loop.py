@@ -55,6 +55,7 @@ from tradewind.scheduler.next_run import NextRunMemory, initialize_next_dagruns
 from tradewind.scheduler.recovery import QueuedRecovery
 from tradewind.scheduler.snapshot import DagCache, read_snapshot
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories import jobs
 from tradewind.storage.tables import JobRow, TaskInstanceRow
 from tradewind.storage.wakeup import SchedulerWakeup
 
@@ -68,7 +69,6 @@ MAX_SELECT = 1.0
 INITIAL_BACKOFF = 1.0
 #: ... up to this many.
 MAX_BACKOFF = 10.0
-JOB_TYPE = "SchedulerJob"
 #: Final states a worker reports; an event carrying one calls for a tick.
 _FINAL_STATES = frozenset(
     {"success", "failed", "skipped", "up_for_retry", "up_for_reschedule", "deferred"}
@@ -218,7 +218,7 @@ class Scheduler:
     def _heartbeat(self, session: Session, now: datetime, started: float) -> None:
         if self.job_id is None:
             job = JobRow(
-                job_type=JOB_TYPE,
+                job_type=jobs.SCHEDULER,
                 state="running",
                 start_date=now,
                 latest_heartbeat=now,

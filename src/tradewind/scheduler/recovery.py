@@ -46,11 +46,11 @@ from sqlalchemy.orm import Session
 
 from tradewind.config import SchedulerSettings
 from tradewind.scheduler.apply import fail_tries
+from tradewind.storage.repositories import jobs
 from tradewind.storage.tables import DagRunRow, JobRow, LogRow, TaskInstanceRow
 
 logger = logging.getLogger(__name__)
 
-SCHEDULER_JOB = "SchedulerJob"
 EVENT_ORPHAN = "reset orphaned task"
 EVENT_STUCK = "stuck in queued reschedule"
 EVENT_STUCK_FAILED = "stuck in queued tries exceeded"
@@ -114,7 +114,7 @@ def mark_dead_schedulers(
     job = JobRow
     candidates = session.execute(
         sa.select(job.id, job.hostname, job.pid, job.latest_heartbeat).where(
-            job.job_type == SCHEDULER_JOB, job.state == "running"
+            job.job_type == jobs.SCHEDULER, job.state == "running"
         )
     ).all()
     stale_before = now - timedelta(seconds=threshold)

@@ -6,10 +6,11 @@ Owns:
       today's is reported by ``needs_rehash`` so a login can upgrade it.
     - ``users``: creating and reading users, and making sure a role exists. Like the
       repositories, these functions take a session first and never commit.
+    - ``permissions``: Airflow's resources, actions and default roles, and
+      :class:`~tradewind.security.permissions.Grants`, what one user may do.
 
-The permission matrix (which role may do what) arrives with the API; this package stays
-below :mod:`tradewind.services` so that the API, the UI and the CLI share one notion of
-a user.
+This package stays below :mod:`tradewind.services` so that the API, the UI and the CLI
+share one notion of a user.
 
 May import: :mod:`tradewind.storage`, :mod:`tradewind.config`, :mod:`tradewind.errors`
 and argon2; never anything above it (services, API, CLI).

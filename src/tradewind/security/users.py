@@ -5,7 +5,7 @@ request, ``tradewind standalone``) owns the transaction. Passwords go in as plai
 and are stored only as argon2id hashes (see :mod:`tradewind.security.passwords`).
 
 Role names are Airflow's (``Admin``, ``Op``, ``User``, ``Viewer``, ``Public``); what each
-may do is the permission matrix's business, added with the API.
+may do is :mod:`tradewind.security.permissions`' business.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from tradewind.errors import AlreadyExists, InvalidInput
 from tradewind.security.passwords import hash_password
+from tradewind.security.permissions import ADMIN_ROLE
 from tradewind.storage.repositories._writes import unique_write
 from tradewind.storage.tables import RoleRow, UserRow
 
-#: The role of a user who may do everything (Airflow's name).
-ADMIN_ROLE = "Admin"
+__all__ = ["ADMIN_ROLE", "count_users", "create_user", "ensure_role", "get_role", "get_user"]
 
 
 def get_user(session: Session, username: str) -> UserRow | None:

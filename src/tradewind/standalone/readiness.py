@@ -18,10 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.errors import DatabaseError
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories import jobs
 from tradewind.storage.tables import JobRow
-
-#: ``job.job_type`` of a scheduler (Airflow's name).
-SCHEDULER_JOB_TYPE = "SchedulerJob"
 
 
 def scheduler_heartbeat_since(factory: sessionmaker[Session], since: datetime) -> bool:
@@ -30,7 +28,7 @@ def scheduler_heartbeat_since(factory: sessionmaker[Session], since: datetime) -
         found = session.scalar(
             sa.select(JobRow.id)
             .where(
-                JobRow.job_type == SCHEDULER_JOB_TYPE,
+                JobRow.job_type == jobs.SCHEDULER,
                 JobRow.state == "running",
                 JobRow.latest_heartbeat >= since,
             )

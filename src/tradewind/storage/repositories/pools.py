@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,10 +11,24 @@ from sqlalchemy.orm import Session
 
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.repositories._queries import order_clauses
 from tradewind.storage.repositories._writes import apply_changes, unique_write
-from tradewind.storage.tables import DEFAULT_POOL_NAME, PoolRow
+from tradewind.storage.tables import DEFAULT_POOL_NAME, PoolRow, TaskInstanceRow
 
 UPDATABLE = ("name", "slots", "description", "include_deferred")
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    """Slots a pool's task instances take right now, by state."""
+
+    running: int = 0
+    queued: int = 0
+    scheduled: int = 0
+    deferred: int = 0
+
+
+_USAGE_STATES = ("running", "queued", "scheduled", "deferred")
 
 
 def get_pool(session: Session, name: str) -> PoolRow | None:
@@ -28,9 +43,43 @@ def require_pool(session: Session, name: str) -> PoolRow:
     return pool
 
 
-def list_pools(session: Session, *, limit: int = DEFAULT_LIMIT, offset: int = 0) -> Page[PoolRow]:
-    """Pools ordered by name (``default_pool`` sorts among them)."""
-    return paginate(session, sa.select(PoolRow).order_by(PoolRow.name), limit=limit, offset=offset)
+#: Columns ``list_pools`` may order by (Airflow's).
+ORDERABLE = ("id", "name", "slots")
+
+
+def list_pools(
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    order_by: str | None = None,
+) -> Page[PoolRow]:
+    """Pools ordered by ``order_by`` (``name`` or ``-slots``; by id when None).
+
+    Raises:
+        InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
+    """
+    query = sa.select(PoolRow).order_by(*order_clauses(PoolRow, order_by or "id", ORDERABLE))
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+def pool_usage(session: Session, names: Collection[str]) -> dict[str, PoolUsage]:
+    """Slot usage of the pools ``names``, in one grouped query (pools absent: unused)."""
+    if not names:
+        return {}
+    query = (
+        sa.select(
+            TaskInstanceRow.pool,
+            TaskInstanceRow.state,
+            sa.func.coalesce(sa.func.sum(TaskInstanceRow.pool_slots), 0),
+        )
+        .where(TaskInstanceRow.pool.in_(list(names)), TaskInstanceRow.state.in_(_USAGE_STATES))
+        .group_by(TaskInstanceRow.pool, TaskInstanceRow.state)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for pool, state, slots in session.execute(query):
+        counts.setdefault(pool, {})[str(state)] = int(slots)
+    return {pool: PoolUsage(**by_state) for pool, by_state in counts.items()}
 
 
 def create_pool(

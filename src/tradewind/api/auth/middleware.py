@@ -1,0 +1,121 @@
+"""The gate in front of ``/api/v1``: no request reaches a route without a principal.
+
+Authentication runs as ASGI middleware, before FastAPI parses a body or a query string,
+so an unauthenticated client learns nothing (not even whether its JSON was malformed)
+and no route can forget to ask. The principal it finds (user, permissions, how it
+logged in) is put in ``scope["state"]["principal"]``, where :mod:`tradewind.api.deps`
+reads it; each route then checks the permission it needs.
+
+Public paths (``/api/v1/health``, ``/api/v1/version``, the spec and its viewer) pass
+without credentials, as in Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import anyio.to_thread
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tradewind.api.auth.backends import AuthBackend
+from tradewind.api.problems import PROBLEM_MEDIA_TYPE
+from tradewind.security.permissions import Grants, grants_of
+from tradewind.storage.engine import transaction
+
+API_PREFIX = "/api/v1"
+#: Paths under :data:`API_PREFIX` anyone may read, as in Airflow.
+PUBLIC_PATHS = frozenset(
+    {
+        "/health",
+        "/version",
+        "/openapi.yaml",
+        "/openapi.json",
+        "/ui",
+        "/ui/",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from and what they may do.
+
+    Attributes:
+        user_id: the user's row id.
+        username: the user's login name, written to the audit log.
+        grants: their permissions through all their roles.
+        via: the backend that recognised them (``basic_auth``, ``session``, ``token``).
+    """
+
+    user_id: int
+    username: str
+    grants: Grants
+    via: str
+
+
+class AuthenticationMiddleware:
+    """Answers 401 to any non-public ``/api/v1`` request no backend recognises."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        backends: Sequence[AuthBackend],
+        session_factory: sessionmaker[Session],
+        public_paths: Collection[str] = PUBLIC_PATHS,
+    ) -> None:
+        self.app = app
+        self.backends = tuple(backends)
+        self.session_factory = session_factory
+        self.public_paths = frozenset(API_PREFIX + path for path in public_paths)
+        challenges = [b.challenge for b in self.backends if b.challenge]
+        self.challenge = challenges[0] if challenges else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._guarded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        principal = await anyio.to_thread.run_sync(self._authenticate, connection)
+        if principal is None:
+            await self._refuse(scope, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    def _guarded(self, path: str) -> bool:
+        if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
+            return False
+        return path not in self.public_paths and not path.startswith(API_PREFIX + "/ui/")
+
+    def _authenticate(self, connection: HTTPConnection) -> Principal | None:
+        # One short write transaction: a backend may record a login or a failure.
+        with transaction(self.session_factory) as session:
+            for backend in self.backends:
+                user = backend.authenticate(connection, session)
+                if user is not None:
+                    return Principal(user.id, user.username, grants_of(user), backend.name)
+        return None
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "/api/v1/ui/#section/Errors/Unauthenticated",
+                "title": "Unauthorized",
+                "status": 401,
+                "detail": "Authentication is required to use this API",
+                "instance": scope["path"],
+            }
+        ).encode()
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if self.challenge:
+            headers.append((b"www-authenticate", self.challenge.encode()))
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,7 @@
+"""``/plugins``: loaded plugins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Plugin"])

@@ -1,0 +1,7 @@
+"""``/providers``: installed provider packages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Provider"])

@@ -1,0 +1,7 @@
+"""``/roles`` and ``/permissions``: named permission sets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Role"])

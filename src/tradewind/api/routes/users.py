@@ -1,0 +1,7 @@
+"""``/users``: people and service accounts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["User"])

@@ -1,0 +1,7 @@
+"""``.../xcomEntries``: values task instances pushed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["XCom"])
