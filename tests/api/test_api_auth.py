@@ -7,11 +7,16 @@ import httpx
 import pytest
 from api_support import PASSWORD, LiveServer, serve
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.api.app import ROUTERS, create_api_app
 from tradewind.api.auth.backends import load_backends
+from tradewind.api.auth.session import issue_session
 from tradewind.config import Settings
 from tradewind.errors import ConfigError
+from tradewind.security.passwords import hash_password
+from tradewind.security.users import get_user
+from tradewind.storage.engine import transaction
 
 #: Routes anyone may call, as in Airflow.
 PUBLIC_OPERATIONS = {"get_health", "get_version"}
@@ -107,3 +112,29 @@ def test_airflow_backend_names_are_aliases(settings: Settings) -> None:
     names = "airflow.api.auth.backend.basic_auth,airflow.api.auth.backend.deny_all"
     backends = load_backends(settings.replace("api", auth_backends=names))
     assert [backend.name for backend in backends] == ["basic_auth", "deny_all"]
+
+
+def test_session_cookie_authenticates_and_writes_need_the_csrf_token(
+    api_server: LiveServer, session_factory: sessionmaker[Session]
+) -> None:
+    with transaction(session_factory) as session:
+        user = get_user(session, "op")
+        assert user is not None
+        cookie, csrf = issue_session(api_server.settings, user)
+    with httpx.Client(base_url=api_server.url, cookies={"session": cookie}) as browser:
+        assert browser.get("/pools").status_code == 200
+        body = {"name": "web", "slots": 1}
+        assert browser.post("/pools", json=body).status_code == 401
+        forged = browser.post("/pools", json=body, headers={"X-CSRF-Token": "guess"})
+        assert forged.status_code == 401
+        created = browser.post("/pools", json=body, headers={"X-CSRF-Token": csrf})
+        assert created.status_code == 200
+    with httpx.Client(base_url=api_server.url, cookies={"session": cookie + "x"}) as tampered:
+        assert tampered.get("/pools").status_code == 401
+
+    with transaction(session_factory) as session:
+        user = get_user(session, "op")
+        assert user is not None
+        user.password_hash = hash_password("a new password")
+    with httpx.Client(base_url=api_server.url, cookies={"session": cookie}) as stale:
+        assert stale.get("/pools").status_code == 401

@@ -8,15 +8,19 @@ failing assertion leaves no processes behind.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import queue
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,12 +40,15 @@ STARTED = re.compile(r"started (\w[\w-]*) \(pid (\d+)\)")
 class Standalone:
     """One ``tradewind standalone`` process and the lines it printed so far."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, port: int) -> None:
+        self.port = port
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEWIND")}
         env |= {
             "TRADEWIND_HOME": str(home),
             "TRADEWIND__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'tradewind.db'}",
             "TRADEWIND__CORE__LOAD_EXAMPLES": "False",
+            "TRADEWIND__WEBSERVER__WEB_SERVER_PORT": str(port),
+            "TRADEWIND__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
             "NO_COLOR": "1",
             "PYTHONUNBUFFERED": "1",
         }
@@ -124,6 +131,12 @@ class Standalone:
             self._reader.join(timeout=5)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def alive(pid: int) -> bool:
     try:
         stat_line = Path(f"/proc/{pid}/stat").read_text()
@@ -144,7 +157,7 @@ def start(home: Path) -> Iterator[Callable[[], Standalone]]:
     started: list[Standalone] = []
 
     def start_one() -> Standalone:
-        started.append(Standalone(home))
+        started.append(Standalone(home, free_port()))
         return started[-1]
 
     try:
@@ -165,7 +178,21 @@ def test_standalone_runs_supervises_and_stops(home: Path, start: Callable[[], St
     assert "auth_backends = tradewind.api.auth.basic_auth" in (home / "tradewind.cfg").read_text()
 
     first = int(standalone.wait_for(r"started scheduler \(pid (\d+)\)").group(1))
-    standalone.wait_for(rf"Tradewind is ready\. Put DAG files in {home / 'dags'}", READY_TIMEOUT)
+    standalone.wait_for(r"started api-server \(pid \d+\)")
+    standalone.wait_for(
+        rf"Tradewind is ready: API at http://127\.0\.0\.1:{standalone.port}/api/v1\. "
+        rf"Put DAG files in {home / 'dags'}",
+        READY_TIMEOUT,
+    )
+    health = json.loads(
+        urllib.request.urlopen(f"http://127.0.0.1:{standalone.port}/api/v1/health").read()
+    )
+    assert health["scheduler"]["status"] == "healthy"
+    request = urllib.request.Request(f"http://127.0.0.1:{standalone.port}/api/v1/pools")
+    token = base64.b64encode(f"admin:{password}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    pools = json.loads(urllib.request.urlopen(request).read())
+    assert [pool["name"] for pool in pools["pools"]] == ["default_pool"]
 
     engine = sa.create_engine(f"sqlite:///{home / 'tradewind.db'}")
     try:

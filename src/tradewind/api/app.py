@@ -42,7 +42,7 @@ from tradewind.api.routes import (
     variables,
     xcom,
 )
-from tradewind.config import Settings
+from tradewind.config import Settings, load_settings
 from tradewind.security.permissions import sync_default_roles
 from tradewind.storage.engine import create_engine_from_settings, session_factory, transaction
 
@@ -101,6 +101,11 @@ def create_api_app(settings: Settings, *, engine: Engine | None = None) -> FastA
         AuthenticationMiddleware, backends=load_backends(settings), session_factory=factory
     )
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for ``$TRADEWIND_HOME``'s settings: the factory of each uvicorn worker."""
+    return create_api_app(load_settings())
 
 
 def prepare_database(engine: Engine) -> None:

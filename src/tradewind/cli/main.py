@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "tasks": "tradewind.cli.tasks:tasks",
     "standalone": "tradewind.cli.standalone:standalone",
     "scheduler": "tradewind.cli.scheduler:scheduler",
+    "api-server": "tradewind.cli.api_server:api_server",
 }
 
 

@@ -10,7 +10,8 @@ The steps, each safe to repeat on every start:
 4. run the components (``standalone/components.py``) as supervised child processes
    until Ctrl-C or SIGTERM, then stop them all and exit 0.
 
-"Tradewind is ready" is printed once the scheduler heartbeats in the database.
+"Tradewind is ready" is printed once the scheduler heartbeats in the database and the
+API server answers ``/api/v1/health``.
 """
 
 from __future__ import annotations
@@ -28,10 +29,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.cli.context import get_settings
 from tradewind.config import Settings
+from tradewind.security.permissions import sync_default_roles
 from tradewind.standalone.admin_user import AdminLogin, ensure_admin_user
 from tradewind.standalone.auth_config import STANDALONE_AUTH_BACKENDS, enable_basic_auth
 from tradewind.standalone.components import standalone_components
-from tradewind.standalone.readiness import scheduler_heartbeat_since, wait_until
+from tradewind.standalone.readiness import (
+    api_answers,
+    local_api_url,
+    scheduler_heartbeat_since,
+    wait_until,
+)
 from tradewind.standalone.supervisor import Supervisor
 from tradewind.storage import database
 from tradewind.storage.engine import (
@@ -45,7 +52,7 @@ from tradewind.storage.engine import (
 @click.command()
 @click.pass_context
 def standalone(ctx: click.Context) -> None:
-    """Run everything (scheduler, ...) on this machine as one supervised group."""
+    """Run everything (scheduler, API server) on this machine as one supervised group."""
     settings = get_settings(ctx)
     engine = create_engine_from_settings(settings.database, fernet_key=settings.core.fernet_key)
     ctx.call_on_close(engine.dispose)
@@ -54,6 +61,7 @@ def standalone(ctx: click.Context) -> None:
     factory = session_factory(engine)
     # IMMEDIATE: two standalones started at once queue here instead of both creating admin.
     with transaction(factory, sqlite_begin="IMMEDIATE") as session:
+        sync_default_roles(session)
         login = ensure_admin_user(session, settings.home)
     _report_login(login)
     if enable_basic_auth(settings):
@@ -98,10 +106,13 @@ def _announce_when_ready(
     started: datetime,
     cancelled: Callable[[], bool],
 ) -> None:
-    if wait_until(lambda: scheduler_heartbeat_since(factory, started), cancelled=cancelled):
+    base = local_api_url(settings.webserver.web_server_host, settings.webserver.web_server_port)
+    if wait_until(
+        lambda: scheduler_heartbeat_since(factory, started), cancelled=cancelled
+    ) and wait_until(lambda: api_answers(f"{base}/api/v1/health"), cancelled=cancelled):
         supervisor.say(
-            f"Tradewind is ready. Put DAG files in {settings.core.dags_folder}; "
-            "press Ctrl-C to stop."
+            f"Tradewind is ready: API at {base}/api/v1. Put DAG files in "
+            f"{settings.core.dags_folder}; press Ctrl-C to stop."
         )
 
 

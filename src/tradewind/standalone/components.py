@@ -1,7 +1,7 @@
 """The processes ``tradewind standalone`` runs, as a table.
 
-Each component is a ``tradewind <command>`` child process. The API server and the
-triggerer join :data:`COMPONENTS` when their commands exist.
+Each component is a ``tradewind <command>`` child process. The triggerer joins
+:data:`COMPONENTS` when its command exists.
 
 Children are started through a few lines of bootstrap rather than the ``tradewind``
 script: ``sys.executable`` is the interpreter standalone runs in (no PATH lookup, same
@@ -21,6 +21,7 @@ from tradewind.standalone.supervisor import Component
 #: Component name -> arguments of ``tradewind``, in start order.
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler",),
+    "api-server": ("api-server",),
 }
 
 _BOOTSTRAP = """\

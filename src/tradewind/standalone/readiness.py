@@ -1,4 +1,4 @@
-"""Knowing when a standalone group is up: the scheduler's heartbeat in the ``job`` table.
+"""Knowing when a standalone group is up: the scheduler's heartbeat, then the API's answer.
 
 A child's "started" line only proves the interpreter ran; a heartbeat written after
 standalone started proves the scheduler reached its loop with a working database. The
@@ -9,6 +9,7 @@ also when the components run elsewhere.
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 
@@ -59,3 +60,21 @@ def wait_until(
             pass
         time.sleep(interval)
     return False
+
+
+def api_answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` (the API's ``/health``) answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def local_api_url(host: str, port: int) -> str:
+    """The base URL of an API server listening on ``host``, as seen from this machine."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

@@ -73,6 +73,12 @@ def _basic_auth(settings: Settings) -> AuthBackend:
     return BasicAuth(settings)
 
 
+def _session(settings: Settings) -> AuthBackend:
+    from tradewind.api.auth.session import SessionAuth
+
+    return SessionAuth(settings)
+
+
 #: Every accepted backend name (Tradewind's and Airflow's) -> how to build it.
 BACKENDS: dict[str, BackendFactory] = {
     "tradewind.api.auth.deny_all": _deny_all,
@@ -80,6 +86,9 @@ BACKENDS: dict[str, BackendFactory] = {
     "tradewind.api.auth.basic_auth": _basic_auth,
     "airflow.api.auth.backend.basic_auth": _basic_auth,
     "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth": _basic_auth,
+    "tradewind.api.auth.session": _session,
+    "airflow.api.auth.backend.session": _session,
+    "airflow.providers.fab.auth_manager.api.auth.backend.session": _session,
 }
 
 
