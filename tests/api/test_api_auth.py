@@ -18,8 +18,16 @@ from tradewind.security.passwords import hash_password
 from tradewind.security.users import get_user
 from tradewind.storage.engine import transaction
 
-#: Routes anyone may call, as in Airflow.
-PUBLIC_OPERATIONS = {"get_health", "get_version"}
+#: Routes anyone may call, as in Airflow: health, version, the spec and Swagger UI.
+PUBLIC_OPERATIONS = {
+    "get_health",
+    "get_version",
+    "get_openapi_yaml",
+    "get_openapi_json",
+    "get_swagger_ui_redirect",
+    "get_swagger_ui",
+    "get_swagger_ui_file",
+}
 
 
 def test_every_route_checks_a_permission() -> None:

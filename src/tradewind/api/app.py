@@ -35,6 +35,7 @@ from tradewind.api.routes import (
     pools,
     providers,
     roles,
+    spec,
     task_instance_actions,
     task_instances,
     task_logs,
@@ -70,6 +71,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     config.router,
     users.router,
     roles.router,
+    spec.router,
 )
 
 
