@@ -6,6 +6,9 @@ then on every log line the task writes (messages, ``print`` output, tracebacks)
 is masked before it reaches a file or the console. Values shorter than
 ``min_length`` are not masked, as in Airflow (``[logging] min_length_masked_secret``),
 because masking ``"a"`` or ``"true"`` would make every log unreadable.
+
+Which names are secret is decided in :mod:`tradewind.security.sensitive`, the rule the
+API's responses follow too.
 """
 
 from __future__ import annotations
@@ -15,35 +18,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-#: Parts of a name that mark its value as secret (Airflow's ``DEFAULT_SENSITIVE_FIELDS``).
-SENSITIVE_NAMES: frozenset[str] = frozenset(
-    {
-        "access_token",
-        "api_key",
-        "apikey",
-        "authorization",
-        "passphrase",
-        "passwd",
-        "password",
-        "private_key",
-        "secret",
-        "token",
-        "keyfile_dict",
-        "service_account",
-    }
-)
-
-#: What a secret is replaced with.
-MASK = "***"
+from tradewind.security.sensitive import MASK, is_sensitive_name
 
 #: Default shortest value that is masked (characters).
 DEFAULT_MIN_LENGTH = 5
-
-
-def is_sensitive_name(name: str) -> bool:
-    """Whether a variable, field or extra key named ``name`` holds a secret."""
-    lowered = name.lower()
-    return any(part in lowered for part in SENSITIVE_NAMES)
 
 
 class SecretsMasker:

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict
 
+from tradewind.errors import InvalidInput
+
 
 class RequestBody(BaseModel):
     """A request body: unknown fields are refused (400) rather than ignored.
@@ -16,6 +18,16 @@ class RequestBody(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    def require(self, *names: str) -> None:
+        """Raise InvalidInput naming the fields of ``names`` left out or null.
+
+        Fields are optional in the model so that PATCH can tell "left out" from "null";
+        POST handlers call this for the fields the spec's operation requires.
+        """
+        missing = [name for name in names if getattr(self, name) is None]
+        if missing:
+            raise InvalidInput(f"Missing required property(ies): {missing}")
 
 
 class ResponseBody(BaseModel):

@@ -6,6 +6,7 @@ encrypts them at rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.repositories._queries import order_clauses
 from tradewind.storage.repositories._writes import apply_changes, unique_write
 from tradewind.storage.tables import ConnectionRow
 
@@ -30,6 +32,14 @@ UPDATABLE = (
 )
 
 
+#: Columns ``list_connections`` may order by (Airflow's).
+ORDERABLE = ("conn_id", "conn_type", "description", "host", "port", "id")
+
+#: What a new connection id may be made of (Airflow's ``validate_key``), and its length.
+_CONN_ID = re.compile(r"^[\w.-]+$")
+CONN_ID_MAX_LENGTH = 200
+
+
 def get_connection(session: Session, conn_id: str) -> ConnectionRow | None:
     return session.scalar(sa.select(ConnectionRow).where(ConnectionRow.conn_id == conn_id))
 
@@ -43,10 +53,37 @@ def require_connection(session: Session, conn_id: str) -> ConnectionRow:
 
 
 def list_connections(
-    session: Session, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    order_by: str | None = None,
 ) -> Page[ConnectionRow]:
-    query = sa.select(ConnectionRow).order_by(ConnectionRow.conn_id)
+    """Connections ordered by ``order_by`` (``host`` or ``-port``; by conn_id when None).
+
+    Raises:
+        InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
+    """
+    order = order_clauses(ConnectionRow, order_by or "conn_id", ORDERABLE)
+    query = sa.select(ConnectionRow).order_by(*order)
     return paginate(session, query, limit=limit, offset=offset)
+
+
+def check_conn_id(conn_id: str) -> None:
+    """Refuse an id a new connection may not have: only letters, digits, ``-``, ``_``
+    and ``.``, at most :data:`CONN_ID_MAX_LENGTH` characters (an id that must also work
+    in ``AIRFLOW_CONN_<ID>`` variables and URIs).
+
+    Raises:
+        InvalidInput: the id breaks the rule; the message says which part.
+    """
+    if len(conn_id) > CONN_ID_MAX_LENGTH:
+        raise InvalidInput(f"The key has to be less than {CONN_ID_MAX_LENGTH} characters")
+    if not _CONN_ID.match(conn_id):
+        raise InvalidInput(
+            f"The key {conn_id!r} has to be made of alphanumeric characters, dashes, "
+            "dots and underscores exclusively"
+        )
 
 
 def create_connection(

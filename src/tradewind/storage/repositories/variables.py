@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.repositories._queries import order_clauses
 from tradewind.storage.repositories._writes import apply_changes, unique_write
 from tradewind.storage.tables import VariableRow
 
 UPDATABLE = ("val", "description")
+#: Columns ``list_variables`` may order by (Airflow's; ``val`` orders by ciphertext).
+ORDERABLE = ("key", "val", "id")
 
 
 def get_variable(session: Session, key: str) -> VariableRow | None:
@@ -39,9 +42,19 @@ def get_variable_value(session: Session, key: str) -> str | None:
 
 
 def list_variables(
-    session: Session, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    order_by: str | None = None,
 ) -> Page[VariableRow]:
-    query = sa.select(VariableRow).order_by(VariableRow.key)
+    """Variables ordered by ``order_by`` (``key`` or ``-id``; by key when None).
+
+    Raises:
+        InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
+    """
+    order = order_clauses(VariableRow, order_by or "key", ORDERABLE)
+    query = sa.select(VariableRow).order_by(*order)
     return paginate(session, query, limit=limit, offset=offset)
 
 
