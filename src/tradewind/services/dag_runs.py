@@ -1,4 +1,5 @@
-"""DAG-run use cases: trigger, set state, delete, and find a run the way the CLI names it.
+"""DAG-run use cases: trigger, set state, clear, annotate, delete, and find a run the way
+the CLI names it.
 
 Semantics are Airflow 2.10's (``api/common/trigger_dag.py``, ``api/common/mark_tasks.py``
 and the ``dagRuns`` endpoints), with the differences noted where they are made. Reading
@@ -19,11 +20,13 @@ from sqlalchemy.orm import Session
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.sdk.states import FINISHED_TI_STATES, DagRunState, DagRunType, TaskInstanceState
 from tradewind.sdk.time import parse_datetime
+from tradewind.sdk.timetables.base import DataInterval
 from tradewind.serialization import deserialize_dag
 from tradewind.services.audit import record_event
 from tradewind.services.dags import load_serialized_dag, require_serialized_dag_row
-from tradewind.services.task_instances import mark_state
+from tradewind.services.task_instances import clear_task_instances, mark_state
 from tradewind.storage.repositories import dag_runs as run_repo
+from tradewind.storage.repositories import dags as dag_repo
 from tradewind.storage.repositories.task_instances import tis_of_run
 from tradewind.storage.tables import DagRunRow, TaskInstanceRow
 from tradewind.storage.tables.base import ID_LENGTH
@@ -46,13 +49,15 @@ def trigger_dag_run(
     note: str | None = None,
     run_type: str = DagRunType.MANUAL,
     owner: str | None = None,
+    data_interval: DataInterval | None = None,
 ) -> DagRunRow:
     """Create a queued run of ``dag_id``; the scheduler starts it (unless the DAG is paused).
 
-    The data interval is the timetable's ``infer_manual_data_interval(run_after=
-    logical_date)``; ``logical_date`` defaults to ``now`` and ``run_id`` to
-    ``manual__<logical date ISO>``. Task instances are created when the run starts.
-    Writes a ``trigger`` audit row. On any error nothing has been added to the session.
+    The data interval is ``data_interval`` when given, else the timetable's
+    ``infer_manual_data_interval(run_after=logical_date)``; ``logical_date`` defaults to
+    ``now`` and ``run_id`` to ``manual__<logical date ISO>``. Task instances are created
+    when the run starts. Writes a ``trigger`` audit row. On any error nothing has been
+    added to the session.
 
     Args:
         conf: the run's conf, a JSON object (None means ``{}``); it must satisfy the
@@ -74,7 +79,7 @@ def trigger_dag_run(
     logical_date = now if logical_date is None else logical_date
     if logical_date.tzinfo is None or logical_date.utcoffset() is None:
         raise InvalidInput(f"logical_date {logical_date.isoformat()} must have a time zone")
-    interval = dag.timetable.infer_manual_data_interval(run_after=logical_date)
+    interval = data_interval or dag.timetable.infer_manual_data_interval(run_after=logical_date)
     if run_id is None:
         run_id = DagRunType(run_type).generate_run_id(logical_date.isoformat())
     _validate_run_id(run_id)
@@ -106,6 +111,21 @@ def trigger_dag_run(
     return run
 
 
+def require_triggerable_dag(session: Session, dag_id: str) -> None:
+    """Refuse to trigger what Airflow's API refuses: a DAG that is unknown or no longer
+    active (its file is gone), or whose file has import errors (its stored form is stale).
+
+    Raises:
+        NotFound: no active DAG ``dag_id``.
+        InvalidInput: the DAG's file has import errors.
+    """
+    dag = dag_repo.get_dag(session, dag_id)
+    if dag is None or not dag.is_active:
+        raise NotFound(f"DAG with dag_id: '{dag_id}' not found")
+    if dag.has_import_errors:
+        raise InvalidInput(f"DAG with dag_id: '{dag_id}' has import errors")
+
+
 def _validate_conf(conf: Any) -> dict[str, Any]:
     if conf is None:
         return {}
@@ -131,7 +151,8 @@ def _validate_run_id(run_id: str) -> None:
 
 @dataclass(frozen=True)
 class RunStateChange:
-    """A run after :func:`set_dag_run_state`, with the task instances that changed."""
+    """A run after :func:`set_dag_run_state` or :func:`clear_dag_run`, with the task
+    instances that changed (or, in a dry run, would change)."""
 
     run: DagRunRow
     task_instances: list[TaskInstanceRow]
@@ -221,6 +242,54 @@ def _task_instances_to_mark(
         elif ti.state not in FINISHED_TI_STATES:
             marks.append((ti, TaskInstanceState.SKIPPED))
     return marks
+
+
+def clear_dag_run(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    owner: str | None = None,
+) -> RunStateChange:
+    """Clear every task instance of one run, as Airflow's ``clear_dag_run`` endpoint does.
+
+    :func:`~tradewind.services.task_instances.clear_task_instances` for the run, all of
+    the DAG's current tasks, any state; a finished run goes back to ``queued``. A run
+    with no task instances yet is left as it is.
+
+    Args:
+        dry_run: change nothing; return the instances that would be cleared.
+
+    Raises:
+        NotFound: no such run, or its DAG has no serialized form.
+    """
+    run = run_repo.require_dag_run(session, dag_id, run_id)
+    cleared = clear_task_instances(
+        session,
+        dag_id,
+        serialized_dag=load_serialized_dag(session, dag_id),
+        now=now,
+        run_ids=[run_id],
+        dry_run=dry_run,
+        owner=owner,
+    )
+    if cleared and not dry_run:
+        session.refresh(run)
+    return RunStateChange(run, cleared)
+
+
+def set_dag_run_note(session: Session, dag_id: str, run_id: str, note: str | None) -> DagRunRow:
+    """Replace the run's note (None removes it).
+
+    Raises:
+        NotFound: no such run.
+    """
+    run = run_repo.require_dag_run(session, dag_id, run_id)
+    run.note = note
+    session.flush()
+    return run
 
 
 def delete_dag_run(
