@@ -4,8 +4,13 @@ Owns:
     - ``passwords``: argon2id hashing and constant-time verification of passwords. Only
       the self-describing hash is ever stored; a hash made with weaker parameters than
       today's is reported by ``needs_rehash`` so a login can upgrade it.
-    - ``users``: creating and reading users, and making sure a role exists. Like the
-      repositories, these functions take a session first and never commit.
+    - ``users``: creating, listing, changing and deleting users and their role
+      memberships. Like the repositories, these functions take a session first and
+      never commit.
+    - ``roles``: creating, listing, changing and deleting roles, refusing permissions
+      that name an unknown action or resource.
+    - ``tokens``: API bearer tokens: made at random, shown once, stored as SHA-256
+      digests, revocable, optionally expiring.
     - ``permissions``: Airflow's resources, actions and default roles, and
       :class:`~tradewind.security.permissions.Grants`, what one user may do.
 
