@@ -30,7 +30,7 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 USERS = {"admin": "Admin", "op": "Op", "user": "User", "viewer": "Viewer", "public": "Public"}
 #: The backends the ``api_settings`` fixture enables.
-ALL_BACKENDS = "tradewind.api.auth.basic_auth,tradewind.api.auth.session"
+ALL_BACKENDS = "tradewind.api.auth.basic_auth,tradewind.api.auth.session,tradewind.api.auth.token"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "standalone": "tradewind.cli.standalone:standalone",
     "scheduler": "tradewind.cli.scheduler:scheduler",
     "api-server": "tradewind.cli.api_server:api_server",
+    "users": "tradewind.cli.users:users",
+    "roles": "tradewind.cli.roles:roles",
+    "rotate-fernet-key": "tradewind.cli.fernet:rotate_fernet_key",
 }
 
 

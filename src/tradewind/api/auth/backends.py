@@ -79,6 +79,12 @@ def _session(settings: Settings) -> AuthBackend:
     return SessionAuth(settings)
 
 
+def _token(settings: Settings) -> AuthBackend:
+    from tradewind.api.auth.token import TokenAuth
+
+    return TokenAuth(settings)
+
+
 #: Every accepted backend name (Tradewind's and Airflow's) -> how to build it.
 BACKENDS: dict[str, BackendFactory] = {
     "tradewind.api.auth.deny_all": _deny_all,
@@ -89,6 +95,7 @@ BACKENDS: dict[str, BackendFactory] = {
     "tradewind.api.auth.session": _session,
     "airflow.api.auth.backend.session": _session,
     "airflow.providers.fab.auth_manager.api.auth.backend.session": _session,
+    "tradewind.api.auth.token": _token,
 }
 
 
