@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import airflow_client.client as airflow_client
 import httpx
-from api_support import LiveServer
+from airflow_client.client.api.permission_api import PermissionApi
+from airflow_client.client.api.role_api import RoleApi
+from airflow_client.client.api.user_api import UserApi
+from airflow_client.client.model.user import User
+from airflow_client.client.model.user_collection_item_roles import UserCollectionItemRoles
+from api_support import PASSWORD, LiveServer
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.security.passwords import verify_password
@@ -161,3 +167,31 @@ def test_only_admins_manage_users(client_as: Callable[[str], httpx.Client]) -> N
     assert op.post("/users", json=NEW_USER).status_code == 403
     assert op.patch("/users/op", json={"roles": [{"name": "Admin"}]}).status_code == 403
     assert op.delete("/users/admin").status_code == 403
+
+
+def test_the_official_client_manages_users_and_roles(api_server: LiveServer) -> None:
+    configuration = airflow_client.Configuration(
+        host=api_server.url, username="admin", password=PASSWORD
+    )
+    with airflow_client.ApiClient(configuration) as api:
+        created = UserApi(api).post_user(
+            User(
+                username="ada",
+                email="ada@example.com",
+                first_name="Ada",
+                last_name="Lovelace",
+                password="analytical engine",
+                roles=[UserCollectionItemRoles(name="Viewer")],
+            )
+        )
+        listed = UserApi(api).get_users(order_by="-username")
+        fetched = UserApi(api).get_user("ada")
+        role = RoleApi(api).get_role("Viewer")
+        roles = RoleApi(api).get_roles()
+        actions = PermissionApi(api).get_permissions()
+    assert created.username == "ada" and created.roles[0].name == "Viewer"
+    assert [user.username for user in listed.users][:2] == ["viewer", "user"]
+    assert fetched.email == "ada@example.com" and fetched.active is True
+    assert ("can_read", "DAGs") in {(a.action.name, a.resource.name) for a in role.actions}
+    assert roles.total_entries == 5
+    assert "can_read" in {action.name for action in actions.actions}
