@@ -7,7 +7,7 @@ Storage may not import the SDK or serialization (see :mod:`tradewind.storage`), 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -169,32 +169,53 @@ def require_task_instance(
     return ti
 
 
+def update_note(
+    session: Session, dag_id: str, run_id: str, task_id: str, map_index: int, note: str | None
+) -> TaskInstanceRow:
+    """Set (or, with None, remove) the user's note on one task instance.
+
+    Raises:
+        NotFound: no such task instance.
+    """
+    ti = require_task_instance(session, dag_id, run_id, task_id, map_index)
+    ti.note = note
+    session.flush()
+    return ti
+
+
 def list_task_instances(
     session: Session,
     dag_id: str | None = None,
     run_id: str | None = None,
     *,
+    dag_ids: Collection[str] | None = None,
+    run_ids: Collection[str] | None = None,
     task_ids: Sequence[str] | None = None,
     map_index: int | None = None,
+    mapped_only: bool = False,
     states: Sequence[str | None] | None = None,
     pools: Sequence[str] | None = None,
     queues: Sequence[str] | None = None,
+    executors: Sequence[str] | None = None,
     logical_date_gte: datetime | None = None,
     logical_date_lte: datetime | None = None,
     start_date_gte: datetime | None = None,
     start_date_lte: datetime | None = None,
     end_date_gte: datetime | None = None,
     end_date_lte: datetime | None = None,
+    updated_at_gte: datetime | None = None,
+    updated_at_lte: datetime | None = None,
     duration_gte: float | None = None,
     duration_lte: float | None = None,
     order_by: str = "id",
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> Page[TaskInstanceRow]:
-    """Task instances, filtered; None filters are not applied.
+    """Task instances, filtered; None filters are not applied, empty sequences match nothing.
 
     ``states`` may hold None for Airflow's ``none`` state (``state IS NULL``). Logical
     date bounds are those of each instance's run (joined, not one query per run).
+    ``mapped_only`` keeps the expansions of mapped tasks (``map_index >= 0``).
 
     Raises:
         InvalidInput: unknown ``order_by`` column, or negative limit/offset.
@@ -207,9 +228,18 @@ def list_task_instances(
         query = query.where(ti.run_id == run_id)
     if map_index is not None:
         query = query.where(ti.map_index == map_index)
-    for column, values in ((ti.task_id, task_ids), (ti.pool, pools), (ti.queue, queues)):
+    if mapped_only:
+        query = query.where(ti.map_index >= 0)
+    for column, values in (
+        (ti.dag_id, dag_ids),
+        (ti.run_id, run_ids),
+        (ti.task_id, task_ids),
+        (ti.pool, pools),
+        (ti.queue, queues),
+        (ti.executor, executors),
+    ):
         if values is not None:
-            query = query.where(column.in_(list(values)))
+            query = query.where(column.in_(sorted(values)))
     if states is not None:
         query = query.where(state_in(states))
     if logical_date_gte is not None or logical_date_lte is not None:
@@ -220,6 +250,7 @@ def list_task_instances(
     query = where_between(query, ti.start_date, start_date_gte, start_date_lte)
     query = where_between(query, ti.end_date, end_date_gte, end_date_lte)
     query = where_between(query, ti.duration, duration_gte, duration_lte)
+    query = where_between(query, ti.updated_at, updated_at_gte, updated_at_lte)
     query = query.order_by(*order_clauses(ti, order_by, ORDERABLE))
     return paginate(session, query, limit=limit, offset=offset)
 
@@ -315,6 +346,44 @@ def list_tries(
             )
             .order_by(history.try_number)
         )
+    )
+
+
+def list_all_tries(
+    session: Session, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+) -> list[TaskInstanceHistoryRow | TaskInstanceRow]:
+    """Every try of one task instance, oldest first: the archived ones, then the current row.
+
+    The current row is left out when its try number is already archived: a cleared or
+    ``up_for_retry`` instance keeps the number of its archived try until the next try
+    starts, and listing both would show that try twice (Airflow 2.10.4 fixed the same
+    duplicate for ``up_for_retry``). A row that never ran is listed as try 0.
+
+    Raises:
+        NotFound: no such task instance.
+    """
+    current = require_task_instance(session, dag_id, run_id, task_id, map_index)
+    tries: list[TaskInstanceHistoryRow | TaskInstanceRow] = []
+    tries.extend(list_tries(session, dag_id, run_id, task_id, map_index))
+    if current.try_number not in {row.try_number for row in tries}:
+        tries.append(current)
+    return tries
+
+
+def require_try(
+    session: Session, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+) -> TaskInstanceHistoryRow | TaskInstanceRow:
+    """Try ``try_number`` of one task instance, as :func:`list_all_tries` lists it.
+
+    Raises:
+        NotFound: no such task instance, or it has no such try.
+    """
+    for row in list_all_tries(session, dag_id, run_id, task_id, map_index):
+        if row.try_number == try_number:
+            return row
+    raise NotFound(
+        f"Task Instance not found for dag_id={dag_id}, run_id={run_id}, task_id={task_id},"
+        f" map_index={map_index}, try_number={try_number}."
     )
 
 
