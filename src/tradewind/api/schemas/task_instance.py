@@ -190,7 +190,8 @@ class TaskInstanceHistoryCollection(ResponseBody):
     """The tries of one task instance.
 
     The spec names the list ``task_instances_history``, while Airflow 2.10 sends it as
-    ``task_instances``; both keys are sent so that clients of either work.
+    ``task_instances`` (which ``apache-airflow-client`` 2.10.0 reads, as a
+    ``TaskInstanceCollection``); both keys are sent so that clients of either work.
     """
 
     task_instances_history: list[TaskInstanceHistory]
