@@ -135,3 +135,11 @@ def _add_events(session_factory: sessionmaker[Session], events: list[dict[str, A
             rows.append(row)
         session.flush()
         return [row.id for row in rows]
+
+
+def test_integers_beyond_64_bits_are_a_400(client: httpx.Client) -> None:
+    huge = str(2**70)
+    assert client.get("/eventLogs", params={"map_index": huge}).status_code == 400
+    assert client.get("/eventLogs", params={"try_number": huge}).status_code == 400
+    assert client.get(f"/eventLogs/{huge}").status_code == 400
+    assert client.get(f"/importErrors/{huge}").status_code == 400

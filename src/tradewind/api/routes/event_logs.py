@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, check_dag, requires
 from tradewind.api.ordering import column_order
-from tradewind.api.schemas.base import ApiDateTime
+from tradewind.api.schemas.base import ApiDateTime, DbInt
 from tradewind.api.schemas.event_log import COLUMNS, EventLog, EventLogCollection
 from tradewind.errors import PermissionDenied
 from tradewind.security.permissions import AUDIT_LOG, READ
@@ -23,8 +23,8 @@ def event_log_filter(
     dag_id: str | None = None,
     task_id: str | None = None,
     run_id: str | None = None,
-    map_index: int | None = None,
-    try_number: int | None = None,
+    map_index: DbInt | None = None,
+    try_number: DbInt | None = None,
     event: str | None = None,
     owner: str | None = None,
     before: ApiDateTime | None = None,
@@ -78,7 +78,7 @@ def get_event_logs(
 @router.get(
     "/eventLogs/{event_log_id}", name="get_event_log", dependencies=[requires(READ, AUDIT_LOG)]
 )
-def get_event_log(event_log_id: int, db: DbDep, principal: PrincipalDep) -> EventLog:
+def get_event_log(event_log_id: DbInt, db: DbDep, principal: PrincipalDep) -> EventLog:
     with db.read() as session:
         row = event_logs.require_event_log(session, event_log_id)
     if principal.grants.dag_filter(READ) is not None:

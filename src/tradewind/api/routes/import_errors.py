@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, requires
 from tradewind.api.ordering import column_order
+from tradewind.api.schemas.base import DbInt
 from tradewind.api.schemas.import_error import (
     COLUMNS,
     ImportError,
@@ -40,7 +41,7 @@ def get_import_errors(db: DbDep, page: PageDep, principal: PrincipalDep) -> Impo
     name="get_import_error",
     dependencies=[requires(READ, IMPORT_ERROR)],
 )
-def get_import_error(import_error_id: int, db: DbDep, principal: PrincipalDep) -> ImportError:
+def get_import_error(import_error_id: DbInt, db: DbDep, principal: PrincipalDep) -> ImportError:
     readable = principal.grants.dag_filter(READ)
     with db.read() as session:
         row = import_errors.require_import_error(session, import_error_id)

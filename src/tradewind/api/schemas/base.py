@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from tradewind.errors import InvalidInput
 
@@ -38,3 +38,7 @@ class ResponseBody(BaseModel):
 
 #: A date-time in a request: an RFC 3339 string with its offset (``...Z``/``+02:00``).
 ApiDateTime = Annotated[AwareDatetime, Strict(False)]
+
+#: An integer compared with a database column (an id, a map index): SQLite cannot bind
+#: one beyond 64 bits, so such input is refused (400) instead of failing the query (500).
+DbInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
