@@ -8,21 +8,18 @@ states exactly what it starts from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api_support import PASSWORD_HASH
 from sqlalchemy.orm import Session, sessionmaker
 
 import tradewind.example_dags
-from tradewind.security.permissions import Permission, ensure_permissions
 from tradewind.services.dag_runs import trigger_dag_run
 from tradewind.services.dags import load_serialized_dag
 from tradewind.storage.engine import transaction
 from tradewind.storage.repositories.dag_runs import require_dag_run
 from tradewind.storage.repositories.task_instances import create_task_instances, tis_of_run
-from tradewind.storage.tables import RoleRow, UserRow
 
 RANDOM_FAILURES = (Path(tradewind.example_dags.__file__).parent / "random_failures.py").read_text()
 
@@ -84,22 +81,3 @@ def ti_states(session_factory: Factory, dag_id: str, run_id: str) -> dict[str, s
 def run_state(session_factory: Factory, dag_id: str, run_id: str) -> str:
     with transaction(session_factory) as session:
         return require_dag_run(session, dag_id, run_id).state
-
-
-def add_user(session_factory: Factory, username: str, permissions: Iterable[Permission]) -> None:
-    """A user (password ``api_support.PASSWORD``) whose one role holds ``permissions``."""
-    with transaction(session_factory) as session:
-        role = RoleRow(
-            name=f"{username}-role", permissions=ensure_permissions(session, permissions)
-        )
-        session.add(
-            UserRow(
-                username=username,
-                email=f"{username}@example.com",
-                first_name=username,
-                last_name="Tester",
-                active=True,
-                password_hash=PASSWORD_HASH,
-                roles=[role],
-            )
-        )

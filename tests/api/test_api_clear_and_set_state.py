@@ -7,13 +7,13 @@ from datetime import datetime
 
 import httpx
 import pytest
+from grants_support import add_user_with
 from task_action_support import (
     HEADS,
     RANDOM_FAILURES,
     TAILS,
     AddDagFile,
     Factory,
-    add_user,
     arrange_run,
     at,
     run_state,
@@ -154,7 +154,9 @@ def test_unknown_task_ids_match_nothing_as_in_airflow(
         ({"include_everything": True}, "include_everything: unknown field"),
     ],
 )
-def test_bad_clear_requests_are_400s(client: httpx.Client, body: dict, detail: str) -> None:  # type: ignore[type-arg]
+def test_bad_clear_requests_are_400s(
+    client: httpx.Client, body: dict[str, object], detail: str
+) -> None:
     response = client.post(CLEAR, json=body)
     assert response.status_code == 400, response.text
     assert detail in response.json()["detail"]
@@ -175,10 +177,10 @@ def test_clearing_needs_edit_on_task_instances_and_the_dag(
     body = {"dry_run": False, "dag_run_id": run}
     assert client_as("viewer").post(CLEAR, json=body).status_code == 403
     assert client_as("viewer").post(SET_STATE, json={}).status_code == 403
-    add_user(session_factory, "other-dags", [(EDIT, TASK_INSTANCE), (EDIT, "DAG:other")])
+    add_user_with(session_factory, "other-dags", [(EDIT, TASK_INSTANCE), (EDIT, "DAG:other")])
     assert client_as("other-dags").post(CLEAR, json=body).status_code == 403
     assert ti_states(session_factory, DAG_ID, run) == TAILS
-    add_user(session_factory, "this-dag", [(EDIT, TASK_INSTANCE), (EDIT, f"DAG:{DAG_ID}")])
+    add_user_with(session_factory, "this-dag", [(EDIT, TASK_INSTANCE), (EDIT, f"DAG:{DAG_ID}")])
     assert client_as("this-dag").post(CLEAR, json=body).status_code == 200
     assert client_as("user").post(CLEAR, json={}).status_code == 200
 
@@ -243,7 +245,9 @@ def test_set_state_by_execution_date_with_relatives(
         ({"dag_run_id": "r", "new_state": "failed"}, "task_id"),
     ],
 )
-def test_bad_set_state_requests_are_400s(client: httpx.Client, body: dict, detail: str) -> None:  # type: ignore[type-arg]
+def test_bad_set_state_requests_are_400s(
+    client: httpx.Client, body: dict[str, object], detail: str
+) -> None:
     response = client.post(SET_STATE, json=body)
     assert response.status_code == 400, response.text
     assert detail in response.json()["detail"]

@@ -1,6 +1,7 @@
 """The log of one task try: a file per try, in Airflow's folder layout.
 
 ``<base_log_folder>/dag_id=<d>/run_id=<r>/task_id=<t>/[map_index=<i>/]attempt=<n>.log``
+(:func:`~tradewind.services.task_logs.task_log_path`, shared with the API's reader).
 
 While :func:`capture_task_log` is active, everything the try says ends up in that
 file, each line stamped with time and level and masked by a :class:`SecretsMasker`:
@@ -30,27 +31,15 @@ from typing import TextIO
 
 from tradewind.execution.secrets_masker import SecretsMasker
 
+# The path is defined beside the reader of logs (the API must not import this package);
+# re-exported here for the writers.
+from tradewind.services.task_logs import task_log_path as task_log_path
+
 #: The logger tasks and operators write to (Airflow's ``airflow.task``).
 TASK_LOGGER_NAME = "tradewind.task"
 
 #: Airflow's task log line format.
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
-
-
-def task_log_path(
-    base_log_folder: Path | str,
-    *,
-    dag_id: str,
-    run_id: str,
-    task_id: str,
-    try_number: int,
-    map_index: int = -1,
-) -> Path:
-    """Where the log of one try lives; the ``map_index=`` folder only for mapped tasks."""
-    path = Path(base_log_folder) / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-    if map_index >= 0:
-        path = path / f"map_index={map_index}"
-    return path / f"attempt={try_number}.log"
 
 
 class MaskingFormatter(logging.Formatter):
