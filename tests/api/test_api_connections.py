@@ -125,6 +125,11 @@ def test_bad_connection_input_is_a_400_or_409(client: httpx.Client) -> None:
         "/connections", json={"connection_id": "x", "conn_type": "http", "port": "80"}
     )
     assert wrong_type.status_code == 400 and "port" in wrong_type.json()["detail"]
+    for field, value in (("port", 70000), ("host", "h" * 501), ("schema", "s" * 501)):
+        too_big = client.post(
+            "/connections", json={"connection_id": "x", "conn_type": "http", field: value}
+        )
+        assert too_big.status_code == 400 and field in too_big.json()["detail"]
 
     assert client.post("/connections", json={"connection_id": "x", "conn_type": "http"}).is_success
     duplicate = client.post("/connections", json={"connection_id": "x", "conn_type": "ftp"})

@@ -88,6 +88,8 @@ def test_bad_variable_input_is_a_400(client: httpx.Client) -> None:
     assert missing.status_code == 400 and "value" in missing.json()["detail"]
     not_text = client.post("/variables", json={"key": "k", "value": 3})
     assert not_text.status_code == 400 and "value" in not_text.json()["detail"]
+    long_key = client.post("/variables", json={"key": "k" * 251, "value": "v"})
+    assert long_key.status_code == 400 and "key" in long_key.json()["detail"]
 
     assert client.post("/variables", json={"key": "k", "value": "v"}).status_code == 200
     other_key = client.patch("/variables/k", json={"key": "j", "value": "v"})

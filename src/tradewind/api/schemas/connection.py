@@ -22,6 +22,9 @@ from tradewind.security.sensitive import redact
 from tradewind.storage.pagination import Page
 from tradewind.storage.tables import ConnectionRow
 
+#: Longest ``conn_type``, ``host`` and ``schema`` the columns hold (characters).
+COLUMN_LENGTH = 500
+
 #: API field name -> ``ConnectionRow`` column, where they differ (``order_by``, changes).
 COLUMNS = {"connection_id": "conn_id"}
 
@@ -80,12 +83,12 @@ class ConnectionBody(RequestBody):
     """POST, PATCH and test bodies: the spec's ``Connection``, password included."""
 
     connection_id: str | None = None
-    conn_type: str | None = None
+    conn_type: str | None = Field(default=None, max_length=COLUMN_LENGTH)
     description: str | None = None
-    host: str | None = None
+    host: str | None = Field(default=None, max_length=COLUMN_LENGTH)
     login: str | None = None
-    schema_: str | None = Field(default=None, alias="schema")
-    port: int | None = None
+    schema_: str | None = Field(default=None, alias="schema", max_length=COLUMN_LENGTH)
+    port: int | None = Field(default=None, ge=0, le=65535)
     password: str | None = None
     extra: str | None = None
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from tradewind.api.schemas.base import RequestBody, ResponseBody
 from tradewind.errors import InvalidInput
 from tradewind.security.sensitive import MASK, is_sensitive_name
 from tradewind.storage.pagination import Page
 from tradewind.storage.tables import VariableRow
+from tradewind.storage.tables.base import ID_LENGTH
 
 #: API field name -> ``VariableRow`` column, where they differ (``order_by``, changes).
 COLUMNS = {"value": "val"}
@@ -46,7 +49,7 @@ class VariableCollection(ResponseBody):
 class VariableBody(RequestBody):
     """POST and PATCH bodies: the spec's ``Variable``."""
 
-    key: str | None = None
+    key: str | None = Field(default=None, max_length=ID_LENGTH)
     value: str | None = None
     description: str | None = None
 
