@@ -9,13 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import yaml
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from task_instance_support import AddDagFile, add_dags, add_user_with, make_run
 
 from tradewind.security.permissions import READ, TASK_INSTANCE
 from tradewind.storage.engine import transaction
 from tradewind.storage.repositories.task_instances import require_task_instance
+from tradewind.storage.tables import TriggerRow
 
 ClientAs = Callable[[str], httpx.Client]
 Factory = sessionmaker[Session]
@@ -319,3 +322,36 @@ def test_extra_links(client: httpx.Client, client_as: ClientAs, run_id: str) -> 
     assert client.get(url, params={"map_index": "first"}).status_code == 400
     assert client_as("viewer").get(url).status_code == 200
     assert client_as("public").get(url).status_code == 403
+
+
+def test_a_list_costs_the_same_queries_whatever_its_length(
+    client: httpx.Client, run_id: str, session_factory: Factory, engine: Engine
+) -> None:
+    for day in range(1, 6):
+        make_run(session_factory, day=day, states={"extract": ("success", 1)})
+    with transaction(session_factory) as session:
+        trigger = TriggerRow(classpath="tradewind.triggers.Sleep", kwargs={"secret": "s3cr3t"})
+        session.add(trigger)
+        session.flush()
+        require_task_instance(session, "etl", run_id, "report").trigger_id = trigger.id
+    client.get(tis_url("~", "~"), params={"limit": 1})  # authenticated and cached
+
+    counts = []
+    for limit in (2, 100):
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(tis_url("~", "~"), params={"limit": limit})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert len(response.json()["task_instances"]) == min(limit, 24)
+        mine = ("task_instance", "dag_run", "trigger", "job")
+        counts.append(len([s for s in statements if any(table in s for table in mine)]))
+    assert counts[0] <= counts[1] <= 4  # count, page, runs, triggers (+ jobs), no more
+    report = client.get(f"{tis_url(run_id)}/report").json()
+    assert report["trigger"]["classpath"] == "tradewind.triggers.Sleep"
+    assert "s3cr3t" not in report["trigger"]["kwargs"]
