@@ -32,7 +32,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.sdk.states import TaskInstanceState
+from tradewind.services.datasets import register_outlet_events
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.datasets import TaskSource
 from tradewind.storage.tables.dag_run import DagRunRow
 from tradewind.storage.tables.task_instance import (
     TI_KEY,
@@ -243,7 +245,9 @@ def record_try(
 
     Side effects, only when the guard held: archive an ``up_for_retry`` try; mark
     ``skipped`` the task instances of ``skipped_task_ids`` in this run that have not
-    started (state none or ``scheduled``); record a sensor's reschedule.
+    started (state none or ``scheduled``); record a sensor's reschedule; on success,
+    record an update of each dataset in the task's ``outlets`` (as the DAG processor
+    stored them) and queue it for the DAGs scheduled on it.
 
     Returns:
         False when the guard failed: the try was cleared or changed meanwhile, and
@@ -269,6 +273,9 @@ def record_try(
             _skip(session, ident, skipped, end_date)
         if state == TaskInstanceState.UP_FOR_RESCHEDULE and reschedule_at is not None:
             _add_reschedule(session, ident, start_date, end_date, reschedule_at)
+        if state == TaskInstanceState.SUCCESS:
+            source = TaskSource(ident.dag_id, ident.task_id, ident.run_id, ident.map_index)
+            register_outlet_events(session, source, now=end_date)
     return True
 
 

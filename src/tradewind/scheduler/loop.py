@@ -1,7 +1,8 @@
 """The scheduler loop: tick when something happened, sleep in ``select`` otherwise.
 
 One *tick* is one ``BEGIN IMMEDIATE`` transaction: record the heartbeat and reap
-zombies when due, fill missing ``next_dagrun*`` fields (:mod:`.next_run`), read a
+zombies when due, fill missing ``next_dagrun*`` fields (:mod:`.next_run`), create the
+runs of DAGs whose datasets were updated (:mod:`.dataset_runs`), read a
 :class:`~tradewind.scheduler.model.Snapshot` (:mod:`.snapshot`), call the pure planner,
 apply its decisions with guarded updates (:mod:`.apply`), commit; only then are the
 queued task instances sent to the executor.
@@ -50,6 +51,7 @@ from tradewind.scheduler import planner
 from tradewind.scheduler.active_runs import ActiveRuns
 from tradewind.scheduler.apply import AppliedCounts, apply_decisions, fail_tries
 from tradewind.scheduler.callbacks import CallbackRunner
+from tradewind.scheduler.dataset_runs import create_dataset_triggered_runs
 from tradewind.scheduler.model import Decisions, Snapshot
 from tradewind.scheduler.next_run import NextRunMemory, initialize_next_dagruns
 from tradewind.scheduler.recovery import QueuedRecovery
@@ -181,6 +183,10 @@ class Scheduler:
                 self._next_zombie_check = (
                     started + self.settings.scheduler.zombie_detection_interval
                 )
+            counts.runs_created += create_dataset_triggered_runs(
+                session, now=now, dag_cache=self.dag_cache, job_id=self.job_id,
+                default_max_active_runs=self.settings.core.max_active_runs_per_dag,
+            )  # fmt: skip
             open_slots = self.executor.open_slots()
             snapshot = read_snapshot(
                 session,
