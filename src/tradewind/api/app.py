@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from tradewind.api.auth.backends import load_backends
+from tradewind.api.auth.login import router as login_router
 from tradewind.api.auth.middleware import API_PREFIX, AuthenticationMiddleware
 from tradewind.api.deps import ApiState
 from tradewind.api.problems import install_problem_handlers
@@ -99,6 +100,7 @@ def create_api_app(settings: Settings, *, engine: Engine | None = None) -> FastA
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(login_router)  # /auth/login and /auth/logout: outside the gate
     app.add_middleware(
         AuthenticationMiddleware, backends=load_backends(settings), session_factory=factory
     )
