@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.sdk.states import TaskInstanceState
 from tradewind.services.datasets import register_outlet_events
 from tradewind.storage.engine import transaction
-from tradewind.storage.repositories.datasets import TaskSource
+from tradewind.storage.repositories.datasets import TaskSource, outlet_datasets
 from tradewind.storage.tables.dag_run import DagRunRow
 from tradewind.storage.tables.task_instance import (
     TI_KEY,
@@ -166,6 +166,7 @@ def compile_statements(sessions: sessionmaker[Session]) -> None:
             _RECORD,
             {**nothing, "p_state": "", "p_end": None, "p_duration": 0.0, "p_rendered": None},
         )
+        outlet_datasets(session, "", "")
         session.rollback()
 
 

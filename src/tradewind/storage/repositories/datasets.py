@@ -152,16 +152,24 @@ def dataset_references(session: Session, dataset_ids: Collection[int]) -> Datase
     return DatasetReferences(dict(consuming), dict(producing))
 
 
+#: The datasets a task updates: built once, as every successful try runs it.
+_OUTLETS = sa.select(TaskOutletDatasetReferenceRow.dataset_id).where(
+    TaskOutletDatasetReferenceRow.dag_id == sa.bindparam("p_dag_id"),
+    TaskOutletDatasetReferenceRow.task_id == sa.bindparam("p_task_id"),
+)
+
+
 def outlet_datasets(session: Session, dag_id: str, task_id: str) -> list[DatasetRow]:
-    """The datasets the task ``dag_id.task_id`` updates (its stored ``outlets``)."""
-    outlet = TaskOutletDatasetReferenceRow
+    """The datasets the task ``dag_id.task_id`` updates (its stored ``outlets``).
+
+    One prebuilt Core query for a task without outlets (most tasks), which a
+    successful try pays; a second only when there are some.
+    """
+    ids = session.execute(_OUTLETS, {"p_dag_id": dag_id, "p_task_id": task_id}).scalars().all()
+    if not ids:
+        return []
     return list(
-        session.scalars(
-            sa.select(DatasetRow)
-            .join(outlet, outlet.dataset_id == DatasetRow.id)
-            .where(outlet.dag_id == dag_id, outlet.task_id == task_id)
-            .order_by(DatasetRow.id)
-        )
+        session.scalars(sa.select(DatasetRow).where(DatasetRow.id.in_(ids)).order_by(DatasetRow.id))
     )
 
 
