@@ -159,6 +159,11 @@ def current_settings(state: Annotated[ApiState, Depends(api_state)]) -> Settings
 SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
+#: Largest integer a database column or LIMIT/OFFSET takes (signed 64 bits): a larger
+#: one is a 400 rather than an overflow deep in the driver.
+_MAX_SQL_INT = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class PageParams:
     """``limit`` (capped at ``[api] maximum_page_limit``), ``offset`` and ``order_by``."""
@@ -170,8 +175,8 @@ class PageParams:
 
 def page_params(
     request: Request,
-    limit: Annotated[int | None, Query(ge=0)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int | None, Query(ge=0, le=_MAX_SQL_INT)] = None,
+    offset: Annotated[int, Query(ge=0, le=_MAX_SQL_INT)] = 0,
     order_by: str | None = None,
 ) -> PageParams:
     api = api_state(request).settings.api

@@ -14,7 +14,9 @@ Contract of every function here:
 
 Modules: ``audit`` (the audit log), ``dags`` (pause, serialized DAGs), ``dag_runs``
 (trigger, set state, delete), ``task_instances`` (clear, set state), ``backfill``
-(queue the runs of a past range), ``task_runs`` (the try ``tasks run`` runs by hand).
+(queue the runs of a past range), ``task_runs`` (the try ``tasks run`` runs by hand),
+``datasets`` (dataset events and the queue of dataset-scheduled DAGs), ``task_logs``
+(where a try's log lives).
 
 May import storage, serialization, sdk, config and errors; never the API, the CLI, the
 scheduler or anything that imports user DAG code.
