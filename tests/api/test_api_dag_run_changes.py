@@ -1,9 +1,10 @@
 """Changing DAG runs through real HTTP: state, clear (dry run by default), note, delete,
-and who may do each."""
+the run's upstream dataset events, and who may do each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,7 +13,10 @@ from dag_run_support import add_dags, start_run
 from sqlalchemy.orm import Session
 from task_action_support import AddDagFile, Factory, ti_states
 
-from tradewind.storage.tables import LogRow, TaskInstanceRow
+from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.dag_runs import require_dag_run
+from tradewind.storage.tables import DatasetEventRow, DatasetRow, LogRow, TaskInstanceRow
+from tradewind.storage.tables.dataset import dagrun_dataset_event
 
 RUN = "/dags/random_failures/dagRuns/r1"
 
@@ -144,6 +148,61 @@ def test_delete(client: httpx.Client, session_factory: Factory, session: Session
     assert "api.delete_dag_run" in events
 
 
+def test_unknown_runs_are_404(client: httpx.Client) -> None:
+    for response in (
+        client.patch("/dags/random_failures/dagRuns/nope", json={"state": "failed"}),
+        client.get("/dags/random_failures/dagRuns/nope/upstreamDatasetEvents"),
+    ):
+        assert response.status_code == 404
+        assert "DagRun ID: 'nope' not found" in response.json()["detail"]
+
+
+def test_upstream_dataset_events_of_a_manual_run_are_none(client: httpx.Client) -> None:
+    response = client.get(f"{RUN}/upstreamDatasetEvents")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"dataset_events": [], "total_entries": 0}
+
+
+def test_upstream_dataset_events_of_a_dataset_triggered_run(
+    client: httpx.Client, session_factory: Factory
+) -> None:
+    with transaction(session_factory) as session:
+        dataset = DatasetRow(uri="s3://bucket/orders")
+        session.add(dataset)
+        session.flush()
+        event = DatasetEventRow(
+            dataset_id=dataset.id,
+            extra={"rows": 10},
+            source_dag_id="producer",
+            source_task_id="export",
+            source_run_id="p1",
+            source_map_index=-1,
+            timestamp=datetime(2022, 2, 3, 14, 0, tzinfo=UTC),
+        )
+        session.add(event)
+        session.flush()
+        run = require_dag_run(session, "random_failures", "r1")
+        session.execute(
+            sa.insert(dagrun_dataset_event).values(dag_run_id=run.id, event_id=event.id)
+        )
+
+    body = client.get(f"{RUN}/upstreamDatasetEvents").json()
+
+    assert body["total_entries"] == 1
+    (found,) = body["dataset_events"]
+    assert found["dataset_uri"] == "s3://bucket/orders" and found["extra"] == {"rows": 10}
+    assert (found["source_dag_id"], found["source_task_id"], found["source_run_id"]) == (
+        "producer",
+        "export",
+        "p1",
+    )
+    assert found["timestamp"] == "2022-02-03T14:00:00Z"
+    assert [(r["dag_id"], r["run_id"]) for r in found["created_dagruns"]] == [
+        ("random_failures", "r1")
+    ]
+
+
 def test_viewers_and_users(client_as: Callable[[str], httpx.Client]) -> None:
     viewer, user = client_as("viewer"), client_as("user")
 
@@ -154,6 +213,8 @@ def test_viewers_and_users(client_as: Callable[[str], httpx.Client]) -> None:
         viewer.delete(RUN),
     ):
         assert response.status_code == 403, response.request
+    assert viewer.get(f"{RUN}/upstreamDatasetEvents").status_code == 200
+    assert client_as("public").get(f"{RUN}/upstreamDatasetEvents").status_code == 403
 
     assert user.patch(f"{RUN}/setNote", json={"note": "mine"}).status_code == 200
     assert user.patch(RUN, json={"state": "failed"}).status_code == 200

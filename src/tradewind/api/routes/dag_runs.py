@@ -37,10 +37,12 @@ from tradewind.api.schemas.dag_run import (
     UpdateDagRunState,
     only_fields,
 )
+from tradewind.api.schemas.dataset import DatasetEventCollection
 from tradewind.api.schemas.task_instance_reference import TaskInstanceReferenceCollection
-from tradewind.security.permissions import CREATE, DAG_RUN, DELETE, EDIT, READ
+from tradewind.security.permissions import CREATE, DAG_RUN, DATASET, DELETE, EDIT, READ
 from tradewind.services import dag_runs
 from tradewind.storage.repositories import dag_runs as run_repo
+from tradewind.storage.repositories import datasets as dataset_repo
 
 router = APIRouter(tags=["DAGRun"])
 
@@ -207,6 +209,25 @@ def clear_dag_run(
         result = DAGRun.from_row(cleared.run)
     db.wake_scheduler()
     return result
+
+
+@router.get(
+    RUN + "/upstreamDatasetEvents",
+    name="get_upstream_dataset_events",
+    tags=["Dataset"],
+    dependencies=[requires(READ, DAG_RUN), requires(READ, DATASET)],
+)
+def get_upstream_dataset_events(
+    dag_id: str, dag_run_id: str, db: DbDep, principal: PrincipalDep
+) -> DatasetEventCollection:
+    """The dataset events that triggered the run (none for a run not dataset-triggered)."""
+    check_run_access(principal, dag_id, dag=READ, run=READ)
+    with db.read() as session:
+        run = require_run(session, dag_id, dag_run_id)
+        events = dataset_repo.events_consumed_by_run(session, run.id)
+        uris = dataset_repo.dataset_uris(session, {event.dataset_id for event in events})
+        created = dataset_repo.created_dagruns(session, [event.id for event in events])
+        return DatasetEventCollection.from_rows(events, uris, created, len(events))
 
 
 @router.patch(RUN + "/setNote", name="set_dag_run_note", dependencies=[requires(EDIT, DAG_RUN)])
