@@ -8,8 +8,12 @@ is parsed again) and ``dag_dir_list_interval`` (seconds between folder scans in
 :meth:`DagFileProcessor.run_forever`; new and deleted files are noticed at a scan).
 
 A file is due when it was never parsed, its modification time changed, or its last
-parse is older than ``min_file_process_interval``. Each parse result is stored in its
-own transaction, so a file that fails to store never loses the others' work.
+parse is older than ``min_file_process_interval``. A file a user asked to re-parse
+(``PUT /api/v1/parseDagFile``, a ``dag_priority_parsing_request`` row) is parsed first
+in the next pass, due or not; only files of the current listing are, so a request can
+never make the processor import a path outside the DAGs folder. Each parse result is
+stored in its own transaction, so a file that fails to store never loses the others'
+work.
 
 :func:`collect_dags` is the in-process alternative for the CLI (``dags test``,
 ``tasks test``, ``dags show``), which needs live DAG objects rather than rows.
@@ -37,6 +41,10 @@ from tradewind.dag_processing.payload import ParseResult
 from tradewind.dag_processing.store import deactivate_missing, store_parse_result
 from tradewind.sdk.dag import DAG
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.dag_parsing_requests import (
+    has_parsing_requests,
+    take_parsing_requests,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +168,9 @@ class DagFileProcessor:
 
     def _process(self, files: list[Path]) -> tuple[int, int, int]:
         now = self.clock()
-        due = self.due_files([p for p in files if p.exists()], now)
+        existing = [p for p in files if p.exists()]
+        requested = self._requested_files(existing)
+        due = requested + [p for p in self.due_files(existing, now) if p not in requested]
         # Taken before parsing, so that a change made during the parse is seen next time.
         mtimes = {str(path): _mtime(path) for path in due}
         parallelism = max(1, self.scheduler.parsing_processes)
@@ -175,6 +185,19 @@ class DagFileProcessor:
             for fileloc in stored.import_errors:
                 logger.info("Import error in %s", fileloc)
         return len(due), dags, errors
+
+    def _requested_files(self, files: list[Path]) -> list[Path]:
+        """Take the pending re-parse requests; return those naming one of ``files``.
+
+        A request for any other path (a file deleted since, or never a DAG file) is
+        dropped unparsed, as Airflow's processor does.
+        """
+        with transaction(self.session_factory) as session:
+            if not has_parsing_requests(session):
+                return []
+        with transaction(self.session_factory, sqlite_begin="IMMEDIATE") as session:
+            wanted = {str(source_file(fileloc)) for fileloc in take_parsing_requests(session)}
+        return [path for path in files if str(path) in wanted]
 
     def _store(self, result: ParseResult) -> ParseResult:
         """Store one result in its own transaction; return it as stored (duplicates

@@ -15,6 +15,7 @@ from tradewind.storage.tables.dag import (
     DagWarningRow,
     SerializedDagRow,
 )
+from tradewind.storage.tables.dag_parsing_request import DagParsingRequestRow
 from tradewind.storage.tables.dag_run import DagRunRow
 from tradewind.storage.tables.dataset import (
     DagScheduleDatasetReferenceRow,
@@ -54,6 +55,7 @@ __all__ = [
     "ConnectionRow",
     "DagCodeRow",
     "DagOwnerLinkRow",
+    "DagParsingRequestRow",
     "DagRow",
     "DagRunRow",
     "DagScheduleDatasetReferenceRow",
