@@ -11,10 +11,11 @@ from tradewind.errors import InvalidInput
 
 
 def order_clauses(
-    row_class: Any, order_by: str, allowed: Sequence[str]
+    row_class: Any, order_by: str, allowed: Sequence[str], tiebreak: Sequence[str] = ("id",)
 ) -> list[sa.ColumnElement[Any]]:
-    """``order_by`` (``name`` or ``-name``) as ORDER BY clauses, with ``id`` as tie-break
-    so that pages never overlap or skip rows.
+    """``order_by`` (``name`` or ``-name``) as ORDER BY clauses, with the ``tiebreak``
+    columns (the primary key: ``id`` unless told) after it so that pages never overlap
+    or skip rows.
 
     Raises:
         InvalidInput: the column is not in ``allowed``.
@@ -26,8 +27,7 @@ def order_clauses(
         )
     column = getattr(row_class, name)
     clauses = [column.desc() if order_by.startswith("-") else column.asc()]
-    if name != "id":
-        clauses.append(row_class.id.asc())
+    clauses.extend(getattr(row_class, key).asc() for key in tiebreak if key != name)
     return clauses
 
 
