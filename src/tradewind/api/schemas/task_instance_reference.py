@@ -23,6 +23,16 @@ class TaskInstanceReference(ResponseBody):
     execution_date: datetime
     dag_run_id: str
 
+    @classmethod
+    def from_row(cls, row: TaskInstanceRow, logical_date: datetime) -> TaskInstanceReference:
+        """``logical_date``: that of the row's run (Airflow's ``execution_date``)."""
+        return cls(
+            task_id=row.task_id,
+            dag_id=row.dag_id,
+            execution_date=logical_date,
+            dag_run_id=row.run_id,
+        )
+
 
 class TaskInstanceReferenceCollection(ResponseBody):
     task_instances: list[TaskInstanceReference]
@@ -34,13 +44,7 @@ class TaskInstanceReferenceCollection(ResponseBody):
         """``logical_dates``: the logical date of each row's run, by run id."""
         return cls(
             task_instances=[
-                TaskInstanceReference(
-                    task_id=row.task_id,
-                    dag_id=row.dag_id,
-                    execution_date=logical_dates[row.run_id],
-                    dag_run_id=row.run_id,
-                )
-                for row in rows
+                TaskInstanceReference.from_row(row, logical_dates[row.run_id]) for row in rows
             ]
         )
 
