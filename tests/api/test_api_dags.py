@@ -21,6 +21,7 @@ from tradewind.storage.repositories.task_instances import create_task_instances
 from tradewind.storage.tables import (
     DagRow,
     DagRunRow,
+    DagTagRow,
     DagWarningRow,
     ImportErrorRow,
     LogRow,
@@ -369,3 +370,36 @@ def run_dag(session_factory: Factory, dag_id: str, states: dict[str, str]) -> No
             sa.select(TaskInstanceRow).where(TaskInstanceRow.dag_id == dag_id)
         ):
             ti.state = states.get(ti.task_id)
+
+
+def test_listing_takes_the_same_queries_whatever_the_page_size(
+    client: httpx.Client, engine: sa.Engine, session_factory: Factory
+) -> None:
+    def add(first: int, count: int) -> None:
+        with transaction(session_factory) as session:
+            for number in range(first, first + count):
+                dag_id = f"dag_{number:04}"
+                session.add(DagRow(dag_id=dag_id, is_active=True, fileloc=f"/dags/{dag_id}.py"))
+                session.flush()
+                session.add_all(DagTagRow(dag_id=dag_id, name=name) for name in ("a", "b"))
+
+    def statements(path: str) -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(path, params={"limit": 100})
+            assert response.status_code == 200, response.text
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    add(0, 5)
+    statements("/dags")  # the first request of a user also records its login
+    few = statements("/dags")
+    add(5, 95)
+    assert statements("/dags") == few
+    assert len(client.get("/dags", params={"limit": 100}).json()["dags"]) == 100

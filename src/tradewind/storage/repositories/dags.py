@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from tradewind.errors import NotFound
 from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
@@ -65,7 +65,9 @@ def list_dags(
         InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
     """
     order = order_clauses(DagRow, order_by or "dag_id", ORDERABLE, tiebreak=("dag_id",))
-    query = sa.select(DagRow).options(selectinload(DagRow.tags)).order_by(*order)
+    # Tags in one extra query; owner links are not shown in lists, so not loaded at all.
+    loading = (selectinload(DagRow.tags), lazyload(DagRow.owner_links))
+    query = sa.select(DagRow).options(*loading).order_by(*order)
     if only_active:
         query = query.where(DagRow.is_active.is_(True))
     if paused is not None:
