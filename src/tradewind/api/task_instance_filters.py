@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 
+from tradewind.api.query_dates import query_datetime
 from tradewind.api.schemas.task_instance import ListTaskInstanceForm
 from tradewind.errors import InvalidInput
 from tradewind.sdk.states import TaskInstanceState
@@ -97,17 +98,6 @@ def task_instance_filters(
         queues=queue,
         executors=executor,
     )
-
-
-def query_datetime(name: str, value: str | None) -> datetime | None:
-    """Raises InvalidInput naming the parameter when ``value`` is not an ISO date-time."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
-        raise InvalidInput(f"{name}: invalid datetime format: {value!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def parse_states(values: Sequence[str | None] | None) -> list[str | None] | None:

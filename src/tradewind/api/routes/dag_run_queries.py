@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from tradewind.api.auth.middleware import Principal
 from tradewind.api.deps import check_dag
+from tradewind.api.query_dates import query_datetime
 from tradewind.errors import InvalidInput, NotFound
-from tradewind.sdk.time import parse_datetime
 from tradewind.security.permissions import DAG_RUN, READ
 from tradewind.storage.repositories import dag_runs as run_repo
 from tradewind.storage.tables import DagRunRow
@@ -49,25 +49,6 @@ class RunDates(TypedDict):
     updated_at_lte: datetime | None
 
 
-def query_datetime(value: str | None) -> datetime | None:
-    """A date-time query parameter, read as Airflow reads it (naive means UTC).
-
-    An unescaped ``+`` of an offset arrives as a space, so a space becomes ``+`` again.
-
-    Raises:
-        InvalidInput: not an ISO 8601 date-time.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text.endswith("Z"):
-        text = text.replace(" ", "+")
-    try:
-        return parse_datetime(text)
-    except ValueError as error:
-        raise InvalidInput(f"Incorrect datetime argument: {error}") from None
-
-
 def run_dates_from_query(
     execution_date_gte: str | None = None,
     execution_date_lte: str | None = None,
@@ -80,14 +61,14 @@ def run_dates_from_query(
 ) -> RunDates:
     """The date filters of ``GET .../dagRuns`` (a FastAPI dependency)."""
     return RunDates(
-        logical_date_gte=query_datetime(execution_date_gte),
-        logical_date_lte=query_datetime(execution_date_lte),
-        start_date_gte=query_datetime(start_date_gte),
-        start_date_lte=query_datetime(start_date_lte),
-        end_date_gte=query_datetime(end_date_gte),
-        end_date_lte=query_datetime(end_date_lte),
-        updated_at_gte=query_datetime(updated_at_gte),
-        updated_at_lte=query_datetime(updated_at_lte),
+        logical_date_gte=query_datetime("execution_date_gte", execution_date_gte),
+        logical_date_lte=query_datetime("execution_date_lte", execution_date_lte),
+        start_date_gte=query_datetime("start_date_gte", start_date_gte),
+        start_date_lte=query_datetime("start_date_lte", start_date_lte),
+        end_date_gte=query_datetime("end_date_gte", end_date_gte),
+        end_date_lte=query_datetime("end_date_lte", end_date_lte),
+        updated_at_gte=query_datetime("updated_at_gte", updated_at_gte),
+        updated_at_lte=query_datetime("updated_at_lte", updated_at_lte),
     )
 
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from tradewind.api.deps import Db, DbDep, PageDep, PrincipalDep, check_dag, requires
+from tradewind.api.query_dates import query_datetime
 from tradewind.api.schemas.dataset import (
     CreateDatasetEvent,
     Dataset,
@@ -28,7 +29,7 @@ from tradewind.api.schemas.dataset import (
     QueuedEvent,
     QueuedEventCollection,
 )
-from tradewind.errors import InvalidInput, NotFound
+from tradewind.errors import NotFound
 from tradewind.security.permissions import CREATE, DATASET, DELETE, READ
 from tradewind.services import datasets as dataset_service
 from tradewind.storage.repositories import datasets
@@ -38,15 +39,7 @@ router = APIRouter(tags=["Dataset"])
 
 
 def before_param(before: str | None = None) -> datetime | None:
-    """``before`` as an aware datetime: RFC 3339, naive taken as UTC, and a ``+`` that
-    an unencoded query string turned into a space restored (as Airflow does)."""
-    if before is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(before.strip().replace(" ", "+"))
-    except ValueError:
-        raise InvalidInput(f"Incorrect datetime argument: before={before!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return query_datetime("before", before)
 
 
 BeforeDep = Annotated[datetime | None, Depends(before_param)]
