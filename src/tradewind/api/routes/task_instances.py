@@ -41,9 +41,9 @@ from tradewind.api.schemas.task_instance import (
     TaskInstanceDependencyCollection,
     TaskInstanceHistory,
     TaskInstanceHistoryCollection,
-    TaskInstanceReference,
     UpdateTaskInstance,
 )
+from tradewind.api.schemas.task_instance_reference import TaskInstanceReference
 from tradewind.api.task_instance_filters import TaskInstanceFilters, task_instance_filters
 from tradewind.errors import InvalidInput, PermissionDenied
 from tradewind.security.permissions import DAG, EDIT, READ, TASK_INSTANCE

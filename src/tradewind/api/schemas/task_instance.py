@@ -206,22 +206,6 @@ class TaskInstanceHistoryCollection(ResponseBody):
         return cls(task_instances_history=tries, task_instances=tries, total_entries=total_entries)
 
 
-class TaskInstanceReference(ResponseBody):
-    task_id: str
-    dag_id: str
-    execution_date: datetime
-    dag_run_id: str
-
-    @classmethod
-    def from_row(cls, row: TaskInstanceRow, logical_date: datetime) -> TaskInstanceReference:
-        return cls(
-            task_id=row.task_id,
-            dag_id=row.dag_id,
-            execution_date=logical_date,
-            dag_run_id=row.run_id,
-        )
-
-
 class TaskFailedDependency(ResponseBody):
     name: str
     reason: str
