@@ -83,9 +83,15 @@ def test_check_on_an_unmigrated_database_says_to_migrate(empty_engine: Engine) -
 def test_check_on_an_unknown_revision_says_to_upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
-
-    with pytest.raises(DatabaseError, match="9999_future, unknown to this version"):
-        database.check(engine)
+    try:
+        with pytest.raises(DatabaseError, match="9999_future, unknown to this version"):
+            database.check(engine)
+    finally:  # PostgreSQL's database is shared by the tests of this session
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = :head"),
+                {"head": database.head_revision()},
+            )
 
 
 def test_check_on_an_unreachable_server_is_one_line() -> None:
