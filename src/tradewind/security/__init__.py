@@ -13,6 +13,8 @@ Owns:
       digests, revocable, optionally expiring.
     - ``permissions``: Airflow's resources, actions and default roles, and
       :class:`~tradewind.security.permissions.Grants`, what one user may do.
+    - ``sensitive``: which names (variable keys, connection extra keys) hold secrets, and
+      redacting them; shared by the task-log masker and the API.
 
 This package stays below :mod:`tradewind.services` so that the API, the UI and the CLI
 share one notion of a user.
