@@ -23,6 +23,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import sqlalchemy as sa
 import yaml
 from fastapi import APIRouter
@@ -167,7 +168,7 @@ class World:
 
     def values_for(self, path: str) -> dict[str, str]:
         """The path values for the spec path ``path``: a mapped task's on mapped paths."""
-        if "{map_index}" in path or path.endswith("/listMapped"):
+        if re.search(r"\{map_index[:}]", path) or path.endswith("/listMapped"):
             return {**self.path_values, **MAPPED_VALUES}
         return self.path_values
 
@@ -181,6 +182,14 @@ class World:
             return quote(values.get(name, "unknown"), safe="")
 
         return _PARAMETER.sub(value, path)
+
+
+def with_file_token(world: World, client: httpx.Client) -> World:
+    """``world`` with the DAG's ``file_token``, once the dags route can make one."""
+    dag = client.get(f"/dags/{world.path_values['dag_id']}")
+    if dag.status_code != 200:
+        return world
+    return world.with_values(file_token=dag.json()["file_token"])
 
 
 def seed_world(

@@ -41,6 +41,7 @@ from spec_support import (
     implemented_operations,
     parameters_of,
     seed_world,
+    with_file_token,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,11 +74,7 @@ def world(
     add_dag_file: Callable[[str, str], None],
     client: httpx.Client,
 ) -> World:
-    world = seed_world(session_factory, add_dag_file)
-    dag = client.get(f"/dags/{world.path_values['dag_id']}")
-    if dag.status_code == 200:  # the token is the dags route's to make
-        return world.with_values(file_token=dag.json()["file_token"])
-    return world
+    return with_file_token(seed_world(session_factory, add_dag_file), client)
 
 
 @pytest.fixture
