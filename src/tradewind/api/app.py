@@ -16,7 +16,6 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from tradewind.api.auth.backends import load_backends
-from tradewind.api.auth.login import router as login_router
 from tradewind.api.auth.middleware import API_PREFIX, AuthenticationMiddleware
 from tradewind.api.deps import ApiState
 from tradewind.api.problems import install_problem_handlers
@@ -44,6 +43,7 @@ from tradewind.api.routes import (
     variables,
     xcom,
 )
+from tradewind.api.routes.login import router as login_router
 from tradewind.config import Settings, load_settings
 from tradewind.security.permissions import sync_default_roles
 from tradewind.storage.engine import create_engine_from_settings, session_factory, transaction

@@ -1,7 +1,7 @@
 """The UI's login session as an API credential (Airflow's ``backend.session``).
 
 A session is a signed cookie (``session``), made at login (``POST /auth/login``, see
-:mod:`tradewind.api.auth.login`) by :func:`issue_session`:
+:mod:`tradewind.api.routes.login`) by :func:`issue_session`:
 ``{"uid": user id, "pwd": a digest of the user's password hash, "csrf": random token}``,
 signed with itsdangerous under a key derived from ``[webserver] secret_key`` (or, when
 that is empty, from the Fernet key, which every process of a deployment shares). It
