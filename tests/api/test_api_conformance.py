@@ -110,12 +110,6 @@ def test_get_operations_conform_to_the_spec(
     assert not failures, f"{len(operations)} operations tested:\n\n" + "\n\n".join(failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integers beyond the columns and NUL characters reach the database and fail "
-    "there (500); they need one central answer (400), e.g. problems.py mapping "
-    "OverflowError and sqlalchemy DataError, or bounded integer parameters",
-)
 def test_values_no_column_can_hold_are_client_errors(world: World, client: httpx.Client) -> None:
     server_errors = []
     for operation in implemented_operations():

@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradewind.errors import (
@@ -109,6 +110,22 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
     return "; ".join(parts) or "The request is invalid"
 
 
+_UNSTORABLE = (
+    "A value in the request cannot be stored or compared by the database "
+    "(a number out of range, or a NUL character)"
+)
+
+
+def is_unstorable_value(error: StatementError) -> bool:
+    """Whether the database refused a value the client sent (out of range, NUL), as
+    opposed to failing on its own: the former is the client's mistake, a 400.
+
+    Every field has its own checks; this is the net for values that reach a column
+    or a comparison unchecked, so that they never look like a server fault.
+    """
+    return isinstance(error, DataError) or isinstance(error.orig, ValueError | OverflowError)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error ``app`` raises an RFC 7807 document."""
 
@@ -129,6 +146,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No such endpoint: {request.method} {request.url.path}"
         return problem_response(request, exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(OverflowError)
+    async def _too_large(request: Request, exc: OverflowError) -> JSONResponse:
+        return problem_response(request, 400, _UNSTORABLE)
+
+    @app.exception_handler(StatementError)
+    async def _statement_error(request: Request, exc: StatementError) -> JSONResponse:
+        if is_unstorable_value(exc):
+            return problem_response(request, 400, _UNSTORABLE)
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem_response(request, 500, "The server failed to handle this request")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
