@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.api.app import create_api_app
-from tradewind.api.auth import login
+from tradewind.api.routes import login
 from tradewind.config import Settings
 from tradewind.security.users import get_user
 from tradewind.storage.engine import transaction

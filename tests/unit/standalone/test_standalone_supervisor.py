@@ -114,17 +114,20 @@ def test_restart_delays_double(tmp_path: Path) -> None:
     starts = tmp_path / "starts"
     code = f"import time; open({str(starts)!r}, 'a').write(f'{{time.monotonic()}}\\n')"
     backoff = Backoff(initial=0.2, maximum=0.4, reset_after=10.0)
-    supervisor = Supervisor([Component("c", python(code))], output=io.StringIO(), backoff=backoff)
+    out = io.StringIO()
+    supervisor = Supervisor([Component("c", python(code))], output=out, backoff=backoff)
 
     with running(supervisor):
         wait_for(lambda: starts.exists() and len(starts.read_text().split()) >= 4)
 
+    delays = [
+        line.rsplit(" ", 2)[-2] for line in out.getvalue().splitlines() if "restarting in" in line
+    ]
+    assert delays[:3] == ["0.2", "0.4", "0.4"]  # doubling stops at the maximum
     times = [float(t) for t in starts.read_text().split()]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    # Each gap is the delay plus the child's exit time; doubling stops at the maximum.
-    assert 0.2 <= gaps[0] < 0.4
-    assert 0.4 <= gaps[1] < 0.8
-    assert 0.4 <= gaps[2] < 0.8
+    # Each restart waited at least its delay (how much longer depends on the machine).
+    assert gaps[0] >= 0.2 and gaps[1] >= 0.4 and gaps[2] >= 0.4
 
 
 def test_a_long_run_resets_the_delay() -> None:
