@@ -29,7 +29,7 @@ import pytest
 from airflow_client.client.api import dag_api, dag_run_api, import_error_api, provider_api
 from airflow_client.client.model.clear_task_instances import ClearTaskInstances
 from airflow_client.client.model.dag_run import DAGRun
-from test_standalone import READY_TIMEOUT, Standalone, free_port
+from standalone_support import READY_TIMEOUT, Standalone, free_port
 
 pytestmark = pytest.mark.slow
 
