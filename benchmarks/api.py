@@ -261,8 +261,9 @@ def _drain(started: subprocess.Popen[bytes]) -> None:
 
 
 def _discard(stream: IO[bytes] | None) -> None:
-    for _ in stream or ():
-        pass
+    """Pass the server's output on to stderr: its warnings and errors explain a failure."""
+    for line in stream or ():
+        sys.stderr.write(line.decode(errors="replace"))
 
 
 def _client(root: str, username: str = "bench", password: str = PASSWORD) -> httpx.Client:

@@ -18,12 +18,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
@@ -31,6 +35,8 @@ from tradewind.config import Settings
 from tradewind.security.passwords import verify_password
 from tradewind.security.users import get_user
 from tradewind.storage.tables import UserRow
+
+logger = logging.getLogger(__name__)
 
 #: How long a verified (username, password, hash) triple is trusted without argon2.
 VERIFIED_TTL_SECONDS = 60.0
@@ -53,6 +59,31 @@ def parse_basic_header(value: str | None) -> tuple[str, str] | None:
     if not colon or not username:
         return None
     return username, password
+
+
+def _count_login(session: Session, user_id: int, *, failed: bool) -> None:
+    """Count a password check in the user's row (``login_count`` and ``last_login``, or
+    ``failed_login_count``), best effort.
+
+    The authentication transaction is a read; on SQLite, turning it into a write fails at
+    once if another request wrote meanwhile. Losing that race must cost only this
+    bookkeeping, never the request: so the update runs in a savepoint and is skipped when
+    the database is busy.
+    """
+    if failed:
+        values: dict[str, Any] = {"failed_login_count": UserRow.failed_login_count + 1}
+    else:
+        values = {"login_count": UserRow.login_count + 1, "last_login": datetime.now(UTC)}
+    try:
+        with session.begin_nested():
+            session.execute(
+                sa.update(UserRow)
+                .where(UserRow.id == user_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    except OperationalError as exc:
+        logger.debug("Not counting a login of user %s: %s", user_id, exc)
 
 
 class LoginThrottle:
@@ -122,12 +153,11 @@ class BasicAuth:
         if not verify_password(password, password_hash) or user is None or not user.active:
             self._throttle.record_failure(*keys)
             if user is not None:
-                user.failed_login_count += 1
+                _count_login(session, user.id, failed=True)
             return None
         self._throttle.forget(f"user:{username}")
         self._remember(username, password, password_hash)
-        user.last_login = datetime.now(UTC)
-        user.login_count += 1
+        _count_login(session, user.id, failed=False)
         return user
 
     def _fingerprint(self, username: str, password: str, password_hash: str | None) -> bytes:

@@ -81,7 +81,7 @@ def login(
     keys = (f"user:{body.username}", f"address:{address}")
     if throttle.blocked(*keys):
         raise Unauthenticated(_REFUSED)
-    with transaction(state.session_factory) as session:
+    with transaction(state.session_factory, sqlite_begin="IMMEDIATE") as session:
         user = _check_password(session, body, datetime.now(UTC))
         issued = issue_session(state.settings, user) if user is not None else None
     if issued is None:
