@@ -1,5 +1,8 @@
 """Date-time query parameters (``execution_date_gte=...``, ``before=...``), read as Airflow.
 
+:func:`run_dates_from_query` reads the eight date bounds shared by the lists of runs
+and of task instances.
+
 Query strings carry date-times as text, often unescaped: the ``+`` of an offset then
 arrives as a space, which is turned back into ``+``. A naive date-time means UTC. A
 value that is not ISO 8601 is a 400 naming the parameter, in Airflow's words.
@@ -8,6 +11,7 @@ value that is not ISO 8601 is a 400 naming the parameter, in Airflow's words.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from tradewind.errors import InvalidInput
 
@@ -25,3 +29,40 @@ def query_datetime(name: str, value: str | None) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"Incorrect datetime argument: {name}={value!r}") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class RunDates(TypedDict):
+    """Inclusive date bounds of a list of runs or task instances, as the repositories' list
+    functions take them (``execution_date_*`` of the query string is ``logical_date_*``)."""
+
+    logical_date_gte: datetime | None
+    logical_date_lte: datetime | None
+    start_date_gte: datetime | None
+    start_date_lte: datetime | None
+    end_date_gte: datetime | None
+    end_date_lte: datetime | None
+    updated_at_gte: datetime | None
+    updated_at_lte: datetime | None
+
+
+def run_dates_from_query(
+    execution_date_gte: str | None = None,
+    execution_date_lte: str | None = None,
+    start_date_gte: str | None = None,
+    start_date_lte: str | None = None,
+    end_date_gte: str | None = None,
+    end_date_lte: str | None = None,
+    updated_at_gte: str | None = None,
+    updated_at_lte: str | None = None,
+) -> RunDates:
+    """The date filters of a list's query string (a FastAPI dependency)."""
+    return RunDates(
+        logical_date_gte=query_datetime("execution_date_gte", execution_date_gte),
+        logical_date_lte=query_datetime("execution_date_lte", execution_date_lte),
+        start_date_gte=query_datetime("start_date_gte", start_date_gte),
+        start_date_lte=query_datetime("start_date_lte", start_date_lte),
+        end_date_gte=query_datetime("end_date_gte", end_date_gte),
+        end_date_lte=query_datetime("end_date_lte", end_date_lte),
+        updated_at_gte=query_datetime("updated_at_gte", updated_at_gte),
+        updated_at_lte=query_datetime("updated_at_lte", updated_at_lte),
+    )

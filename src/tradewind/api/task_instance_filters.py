@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-from tradewind.api.query_dates import query_datetime
+from tradewind.api.query_dates import RunDates, run_dates_from_query
 from tradewind.api.schemas.task_instance import ListTaskInstanceForm
 from tradewind.errors import InvalidInput
 from tradewind.sdk.states import TaskInstanceState
@@ -66,14 +66,7 @@ class TaskInstanceFilters:
 
 
 def task_instance_filters(
-    execution_date_gte: str | None = None,
-    execution_date_lte: str | None = None,
-    start_date_gte: str | None = None,
-    start_date_lte: str | None = None,
-    end_date_gte: str | None = None,
-    end_date_lte: str | None = None,
-    updated_at_gte: str | None = None,
-    updated_at_lte: str | None = None,
+    dates: Annotated[RunDates, Depends(run_dates_from_query)],
     duration_gte: float | None = None,
     duration_lte: float | None = None,
     state: Annotated[list[str] | None, Query()] = None,
@@ -83,14 +76,7 @@ def task_instance_filters(
 ) -> TaskInstanceFilters:
     """The list filters of a query string (a FastAPI dependency)."""
     return TaskInstanceFilters(
-        logical_date_gte=query_datetime("execution_date_gte", execution_date_gte),
-        logical_date_lte=query_datetime("execution_date_lte", execution_date_lte),
-        start_date_gte=query_datetime("start_date_gte", start_date_gte),
-        start_date_lte=query_datetime("start_date_lte", start_date_lte),
-        end_date_gte=query_datetime("end_date_gte", end_date_gte),
-        end_date_lte=query_datetime("end_date_lte", end_date_lte),
-        updated_at_gte=query_datetime("updated_at_gte", updated_at_gte),
-        updated_at_lte=query_datetime("updated_at_lte", updated_at_lte),
+        **dates,
         duration_gte=duration_gte,
         duration_lte=duration_lte,
         states=parse_states(state),

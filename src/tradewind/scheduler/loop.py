@@ -77,16 +77,11 @@ _FINAL_STATES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class TickStats:
-    """What one tick did; ``changed`` says whether to tick again at once."""
+@dataclass
+class TickStats(AppliedCounts):
+    """What one tick did: what its decisions changed, plus the tick's own chores;
+    ``changed`` (any count but ``seconds``) says whether to tick again at once."""
 
-    runs_created: int = 0
-    runs_started: int = 0
-    tis_created: int = 0
-    tis_transitioned: int = 0
-    tis_queued: int = 0
-    runs_finished: int = 0
     next_runs_computed: int = 0
     zombies: int = 0
     tis_reset: int = 0
@@ -94,13 +89,7 @@ class TickStats:
 
     @property
     def changed(self) -> bool:
-        return any(
-            (
-                self.runs_created, self.runs_started, self.tis_created, self.tis_transitioned,
-                self.tis_queued, self.runs_finished, self.next_runs_computed, self.zombies,
-                self.tis_reset,
-            )
-        )  # fmt: skip
+        return any(value for name, value in vars(self).items() if name != "seconds")
 
 
 class Scheduler:
@@ -209,12 +198,7 @@ class Scheduler:
             except Exception:  # one refused workload must not strand the others
                 logger.exception("Executor refused %s", workload)
         return TickStats(
-            runs_created=counts.runs_created,
-            runs_started=counts.runs_started,
-            tis_created=counts.tis_created,
-            tis_transitioned=counts.tis_transitioned,
-            tis_queued=counts.tis_queued,
-            runs_finished=counts.runs_finished,
+            **vars(counts),
             next_runs_computed=computed,
             zombies=zombies,
             tis_reset=reset,

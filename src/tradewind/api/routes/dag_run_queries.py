@@ -7,15 +7,13 @@ query itself is :func:`tradewind.storage.repositories.dag_runs.list_dag_runs`.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from fastapi import Query
 from sqlalchemy.orm import Session
 
 from tradewind.api.auth.middleware import Principal
 from tradewind.api.deps import check_dag
-from tradewind.api.query_dates import query_datetime
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.security.permissions import DAG_RUN, READ
 from tradewind.storage.repositories import dag_runs as run_repo
@@ -34,42 +32,6 @@ ORDER_COLUMNS = {
     "updated_at": "updated_at",
     "external_trigger": "external_trigger",
 }
-
-
-class RunDates(TypedDict):
-    """The inclusive date bounds of a list of runs, as ``list_dag_runs`` takes them."""
-
-    logical_date_gte: datetime | None
-    logical_date_lte: datetime | None
-    start_date_gte: datetime | None
-    start_date_lte: datetime | None
-    end_date_gte: datetime | None
-    end_date_lte: datetime | None
-    updated_at_gte: datetime | None
-    updated_at_lte: datetime | None
-
-
-def run_dates_from_query(
-    execution_date_gte: str | None = None,
-    execution_date_lte: str | None = None,
-    start_date_gte: str | None = None,
-    start_date_lte: str | None = None,
-    end_date_gte: str | None = None,
-    end_date_lte: str | None = None,
-    updated_at_gte: str | None = None,
-    updated_at_lte: str | None = None,
-) -> RunDates:
-    """The date filters of ``GET .../dagRuns`` (a FastAPI dependency)."""
-    return RunDates(
-        logical_date_gte=query_datetime("execution_date_gte", execution_date_gte),
-        logical_date_lte=query_datetime("execution_date_lte", execution_date_lte),
-        start_date_gte=query_datetime("start_date_gte", start_date_gte),
-        start_date_lte=query_datetime("start_date_lte", start_date_lte),
-        end_date_gte=query_datetime("end_date_gte", end_date_gte),
-        end_date_lte=query_datetime("end_date_lte", end_date_lte),
-        updated_at_gte=query_datetime("updated_at_gte", updated_at_gte),
-        updated_at_lte=query_datetime("updated_at_lte", updated_at_lte),
-    )
 
 
 def multi_value(values: list[str] | None) -> list[str] | None:

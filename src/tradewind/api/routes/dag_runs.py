@@ -16,16 +16,15 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, SettingsDep, requires
+from tradewind.api.query_dates import RunDates, run_dates_from_query
 from tradewind.api.routes.dag_run_queries import (
     FieldsParam,
-    RunDates,
     StateParam,
     check_run_access,
     multi_value,
     readable_dag_ids,
     repo_order_by,
     require_run,
-    run_dates_from_query,
 )
 from tradewind.api.schemas.dag_run import (
     ClearDagRun,
