@@ -103,8 +103,22 @@ def create_token(
     return IssuedToken(row, secret)
 
 
+@dataclass(frozen=True)
+class TokenLogin:
+    """Who a live token proved, and until when the token lives (None: until revoked)."""
+
+    user: UserRow
+    expires_at: datetime | None
+
+
 def authenticate_token(session: Session, secret: str, *, now: datetime) -> UserRow | None:
-    """The active user a live token ``secret`` belongs to, or None.
+    """The active user a live token ``secret`` belongs to, or None (see :func:`log_in`)."""
+    login = log_in(session, secret, now=now)
+    return login.user if login is not None else None
+
+
+def log_in(session: Session, secret: str, *, now: datetime) -> TokenLogin | None:
+    """The active user a live token ``secret`` belongs to and the token's expiry, or None.
 
     Refreshes the token's ``last_used_at`` when older than :data:`LAST_USED_RESOLUTION`;
     that write is best effort (a busy SQLite database skips it rather than failing the
@@ -120,7 +134,7 @@ def authenticate_token(session: Session, secret: str, *, now: datetime) -> UserR
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         _touch(session, row, now)
-    return user
+    return TokenLogin(user, row.expires_at)
 
 
 def list_tokens(session: Session, username: str) -> list[ApiTokenRow]:

@@ -12,9 +12,14 @@ carried over works unchanged::
 Airflow's ``airflow.api.auth.backend.default`` lets everyone in unauthenticated; it is
 refused with a configuration error rather than honoured.
 
-A backend looks at the request and returns the user it proves, or None when the request
-carries none of its credentials or wrong ones. Backends never raise for bad credentials:
-the middleware answers 401 once every backend has declined.
+A backend looks at a request in two steps. :meth:`AuthBackend.credential_key` checks what
+it can without the database (header syntax, signatures, CSRF token, throttling) and names
+the credentials by a digest; :meth:`AuthBackend.authenticate` then proves the user from
+the database. The middleware skips the second step when it proved the same key before
+and nothing changed since (see :mod:`tradewind.api.auth.principal`). Either step returns
+None when the request carries none of the backend's credentials or wrong ones; backends
+never raise for bad credentials: the middleware answers 401 once every backend has
+declined.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from tradewind.api.auth.principal import Proof
 from tradewind.config import Settings
 from tradewind.errors import ConfigError
-from tradewind.storage.tables import UserRow
 
 
 class AuthBackend(Protocol):
@@ -38,7 +43,18 @@ class AuthBackend(Protocol):
     #: ``WWW-Authenticate`` value sent with a 401 when this backend is enabled, or None.
     challenge: str | None
 
-    def authenticate(self, request: HTTPConnection, session: Session) -> UserRow | None:
+    def credential_key(self, request: HTTPConnection) -> bytes | None:
+        """A digest naming the credentials ``request`` presents to this backend, once
+        every check that needs no database has passed; None when it presents none this
+        backend could accept (so :meth:`authenticate` would return None too).
+
+        Equal keys must mean equal credentials: while the security generation is
+        unchanged, a user proven for a key is proven for the next request with it.
+        Never the credentials themselves (a keyed hash or a digest of them).
+        """
+        ...
+
+    def authenticate(self, request: HTTPConnection, session: Session) -> Proof | None:
         """The active user this request's credentials prove, or None.
 
         Runs in a worker thread with a read-write session (a backend may record a
@@ -53,7 +69,10 @@ class DenyAll:
     name = "deny_all"
     challenge: str | None = None
 
-    def authenticate(self, request: HTTPConnection, session: Session) -> UserRow | None:
+    def credential_key(self, request: HTTPConnection) -> bytes | None:
+        return None
+
+    def authenticate(self, request: HTTPConnection, session: Session) -> Proof | None:
         return None
 
 

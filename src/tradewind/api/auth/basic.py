@@ -4,7 +4,10 @@ Checking an argon2id hash costs ~50 ms on purpose, which would make every API ca
 script slow. So a successful check is remembered for a short while, keyed by a keyed
 hash (HMAC with a per-process random key) of the username, password and the stored
 hash: the password itself is never kept, and changing the password (a new stored
-hash) or deactivating the user takes effect on the next request.
+hash) or deactivating the user takes effect on the next request. (Most requests do not
+even get this far: the middleware reuses the principal proven for the same credentials
+while the security generation holds, see :mod:`tradewind.api.auth.principal`; this
+cache spares the argon2 check when the generation moved for an unrelated change.)
 
 Failed attempts are throttled per username and per client address
 (``[api] login_attempts_per_window`` per ``login_window_seconds``): past the limit,
@@ -31,6 +34,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from tradewind.api.auth.principal import Proof
 from tradewind.config import Settings
 from tradewind.security.passwords import verify_password
 from tradewind.security.users import get_user
@@ -123,6 +127,12 @@ class LoginThrottle:
         return times
 
 
+def _throttle_keys(request: HTTPConnection, username: str) -> tuple[str, str]:
+    """What failed logins are counted against: the username and the client address."""
+    address = request.client.host if request.client else "unknown"
+    return f"user:{username}", f"address:{address}"
+
+
 class BasicAuth:
     """``Authorization: Basic base64(username:password)``, as Airflow's basic_auth."""
 
@@ -137,19 +147,28 @@ class BasicAuth:
         self._verified: dict[bytes, float] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, request: HTTPConnection, session: Session) -> UserRow | None:
+    def credential_key(self, request: HTTPConnection) -> bytes | None:
+        """A keyed hash of the username and password; None when absent or throttled."""
         credentials = parse_basic_header(request.headers.get("authorization"))
         if credentials is None:
             return None
         username, password = credentials
-        address = request.client.host if request.client else "unknown"
-        keys = (f"user:{username}", f"address:{address}")
+        if self._throttle.blocked(*_throttle_keys(request, username)):
+            return None
+        return self._digest(b"credentials", username, password)
+
+    def authenticate(self, request: HTTPConnection, session: Session) -> Proof | None:
+        credentials = parse_basic_header(request.headers.get("authorization"))
+        if credentials is None:
+            return None
+        username, password = credentials
+        keys = _throttle_keys(request, username)
         if self._throttle.blocked(*keys):
             return None
         user = get_user(session, username)
         password_hash = user.password_hash if user is not None else None
         if self._recently_verified(username, password, password_hash):
-            return user if user is not None and user.active else None
+            return Proof(user) if user is not None and user.active else None
         if not verify_password(password, password_hash) or user is None or not user.active:
             self._throttle.record_failure(*keys)
             if user is not None:
@@ -158,11 +177,14 @@ class BasicAuth:
         self._throttle.forget(f"user:{username}")
         self._remember(username, password, password_hash)
         _count_login(session, user.id, failed=False)
-        return user
+        return Proof(user)
+
+    def _digest(self, purpose: bytes, *parts: str) -> bytes:
+        message = b"\0".join((purpose, *(part.encode("utf-8") for part in parts)))
+        return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def _fingerprint(self, username: str, password: str, password_hash: str | None) -> bytes:
-        message = "\0".join((username, password, password_hash or "")).encode("utf-8")
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return self._digest(b"verified", username, password, password_hash or "")
 
     def _recently_verified(self, username: str, password: str, password_hash: str | None) -> bool:
         if password_hash is None:

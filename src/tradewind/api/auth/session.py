@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from tradewind.api.auth.principal import Proof
 from tradewind.config import Settings
 from tradewind.storage.tables import UserRow
 
@@ -68,7 +69,26 @@ class SessionAuth:
         self._serializer = session_serializer(settings)
         self._max_age = settings.webserver.session_lifetime_minutes * 60
 
-    def authenticate(self, request: HTTPConnection, session: Session) -> UserRow | None:
+    def credential_key(self, request: HTTPConnection) -> bytes | None:
+        """A digest of a valid, unexpired cookie (with its CSRF token on writes), or None."""
+        if self._cookie_data(request) is None:
+            return None
+        return hashlib.sha256(request.cookies[COOKIE_NAME].encode()).digest()
+
+    def authenticate(self, request: HTTPConnection, session: Session) -> Proof | None:
+        data = self._cookie_data(request)
+        if data is None:
+            return None
+        user = session.get(UserRow, data["uid"])
+        if user is None or not user.active:
+            return None
+        if not hmac.compare_digest(password_digest(user), str(data.get("pwd", ""))):
+            return None
+        return Proof(user)
+
+    def _cookie_data(self, request: HTTPConnection) -> dict[str, Any] | None:
+        """The session cookie's content if it is signed here, unexpired and (for a
+        request that changes something) matched by the CSRF header; else None."""
         cookie = request.cookies.get(COOKIE_NAME)
         if not cookie:
             return None
@@ -82,9 +102,4 @@ class SessionAuth:
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), str(data.get("csrf", "")).encode()):
                 return None
-        user = session.get(UserRow, data["uid"])
-        if user is None or not user.active:
-            return None
-        if not hmac.compare_digest(password_digest(user), str(data.get("pwd", ""))):
-            return None
-        return user
+        return data

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from tradewind.api.auth.principal import Proof
 from tradewind.config import Settings
-from tradewind.security.tokens import authenticate_token
-from tradewind.storage.tables import UserRow
+from tradewind.security.tokens import hash_token, log_in, looks_like_token
 
 
 def parse_bearer_header(value: str | None) -> str | None:
@@ -45,8 +45,16 @@ class TokenAuth:
         # Nothing to configure: a token's lifetime is set when it is created.
         del settings
 
-    def authenticate(self, request: HTTPConnection, session: Session) -> UserRow | None:
+    def credential_key(self, request: HTTPConnection) -> bytes | None:
+        """The token's SHA-256 (what the database stores too), or None without one."""
+        token = parse_bearer_header(request.headers.get("authorization"))
+        if token is None or not looks_like_token(token):
+            return None
+        return bytes.fromhex(hash_token(token))
+
+    def authenticate(self, request: HTTPConnection, session: Session) -> Proof | None:
         token = parse_bearer_header(request.headers.get("authorization"))
         if token is None:
             return None
-        return authenticate_token(session, token, now=datetime.now(UTC))
+        login = log_in(session, token, now=datetime.now(UTC))
+        return Proof(login.user, login.expires_at) if login is not None else None

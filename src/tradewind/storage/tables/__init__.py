@@ -35,6 +35,7 @@ from tradewind.storage.tables.security import (
     RoleRow,
     UserRow,
     role_permission,
+    security_generation,
     user_role,
 )
 from tradewind.storage.tables.task_instance import (
@@ -82,5 +83,6 @@ __all__ = [
     "XComRow",
     "dagrun_dataset_event",
     "role_permission",
+    "security_generation",
     "user_role",
 ]

@@ -93,3 +93,17 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked: Mapped[bool] = mapped_column(default=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+#: One row (``id = 1``) whose ``generation`` grows whenever anything a login proves
+#: changes: users' names, passwords or activity, roles, their permissions and members,
+#: API tokens. Database triggers (migration 0003) bump it in the same transaction as the
+#: change, whoever makes it (API, CLI, another process, an operator's SQL), so a process
+#: may trust a principal it verified earlier for as long as the number reads the same.
+#: See :mod:`tradewind.security.generation`.
+security_generation = sa.Table(
+    "security_generation",
+    Base.metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
