@@ -6,12 +6,14 @@ executor`` (``LocalExecutor``: warm worker processes; ``SequentialExecutor``: th
 in-process ``InlineExecutor``; ``CeleryExecutor`` is not available yet; any other
 ``module.Class`` is built as ``Class(settings)``), the wake-up listener and the
 :class:`~tradewind.scheduler.loop.Scheduler`, and runs ``DagFileProcessor.run_forever``
-in a thread beside the loop (its parses happen in forked children) unless
-``--no-dag-processor`` says a separate ``tradewind dag-processor`` does that job, and
-the :class:`~tradewind.scheduler.callbacks.CallbackRunner` of DAG callbacks.
+in a child process (``dag_processing.child_process``: never a thread, since the
+scheduler forks workers and callback runners and a fork must not copy another
+thread's locks) unless ``--no-dag-processor`` says a separate ``tradewind
+dag-processor`` does that job, and the
+:class:`~tradewind.scheduler.callbacks.CallbackRunner` of DAG callbacks.
 
 Stopping is orderly: the first signal asks the loop to return after its current tick;
-then the DAG processor thread is joined, the executor ends (waiting for running tries,
+then the DAG processor child is stopped, the executor ends (waiting for running tries,
 then terminating and reaping its workers, so no process is orphaned), the wake-up
 socket is removed and the scheduler job is marked finished.
 """
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.cli import database
 from tradewind.cli.context import get_settings
 from tradewind.config import Settings
+from tradewind.dag_processing.child_process import DagProcessorProcess
 from tradewind.dag_processing.processor import DagFileProcessor, collect_dags
 from tradewind.errors import ConfigError
 from tradewind.executors.base import Executor
@@ -45,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds the executor gives running tries to finish when the scheduler stops.
 EXECUTOR_END_TIMEOUT = 30.0
+#: Seconds the DAG processor child gets to finish its pass before SIGKILL.
+PROCESSOR_STOP_TIMEOUT = 10.0
 
 
 def utcnow() -> datetime:
@@ -120,21 +125,28 @@ def scheduler(ctx: click.Context, dag_processor: bool) -> None:
     executor = build_executor(settings, sessions)
     # Workers are forked by start(): let them inherit no open database connection.
     engine.dispose()
+    processor: DagProcessorProcess | None = None
+    if dag_processor:
+        # Forked before the executor's workers, so it holds none of their pipes.
+        processor = DagProcessorProcess(
+            lambda: DagFileProcessor(settings.core, settings.scheduler, sessions, utcnow), engine
+        )
+        processor.start()
     executor.start()
     wakeup = SchedulerWakeup(settings, engine)
     callbacks = CallbackRunner(settings, collect_dags)
-    loop = Scheduler(settings, sessions, executor, utcnow, wakeup, callbacks=callbacks)
+    loop = Scheduler(
+        settings,
+        sessions,
+        executor,
+        utcnow,
+        wakeup,
+        callbacks=callbacks,
+        supervise=processor.supervise if processor is not None else None,
+    )
     stop = threading.Event()
-    processor_stop = threading.Event()
-    processor: threading.Thread | None = None
     try:
         with _stop_on_signals(loop):
-            if dag_processor:
-                parser = DagFileProcessor(settings.core, settings.scheduler, sessions, utcnow)
-                processor = threading.Thread(
-                    target=parser.run_forever, args=(processor_stop,), name="dag-processor"
-                )
-                processor.start()
             click.echo(
                 f"Scheduler started: {settings.core.executor}, database "
                 f"{display_url(engine.url)}, DAGs folder {settings.core.dags_folder}",
@@ -142,9 +154,8 @@ def scheduler(ctx: click.Context, dag_processor: bool) -> None:
             )
             loop.run(stop)
     finally:
-        processor_stop.set()
         if processor is not None:
-            processor.join()
+            processor.stop(PROCESSOR_STOP_TIMEOUT)
         executor.end(EXECUTOR_END_TIMEOUT)
         wakeup.close()
     click.echo("Scheduler stopped.", err=True)

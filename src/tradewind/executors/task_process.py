@@ -22,7 +22,6 @@ import gc
 import logging
 import os
 import signal
-import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ from tradewind.execution.task_logging import TASK_LOGGER_NAME
 from tradewind.execution.worker import DagCache, DagLoader, run_workload
 from tradewind.executors.base import TaskWorkload
 from tradewind.executors.pipes import encode_workload, read_workload, send
+from tradewind.processes import exit_forked_child
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.exceptions import AirflowException
 from tradewind.storage.engine import session_factory
@@ -121,12 +121,7 @@ def _main(
     except BaseException:
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # a closed or broken stream: nothing left to save
-                pass
-        os._exit(code)
+        exit_forked_child(code)
 
 
 def _run(

@@ -117,6 +117,7 @@ class Scheduler:
         *,
         plan: Callable[[Snapshot], Decisions] = planner.plan,
         callbacks: CallbackRunner | None = None,
+        supervise: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -125,6 +126,8 @@ class Scheduler:
         self.wakeup = wakeup
         self.plan = plan
         self.callbacks = callbacks
+        #: Called once per loop iteration (e.g. restarting a dead DAG processor child).
+        self.supervise = supervise
         self.dag_cache = DagCache()
         self.next_runs = NextRunMemory()
         self.active_runs = ActiveRuns()
@@ -309,6 +312,8 @@ class Scheduler:
                     ready_events = self.handle_events()
                     if self.callbacks is not None:
                         self.callbacks.step(self.session_factory, self.job_id, stats.runs_finished)
+                    if self.supervise is not None:
+                        self.supervise()
                 except Exception as exc:
                     backoff = min(MAX_BACKOFF, backoff * 2 or INITIAL_BACKOFF)
                     _log_failure(exc, backoff)

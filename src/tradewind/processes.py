@@ -1,0 +1,35 @@
+"""Small process-lifetime helpers shared by the scheduler's children and workers."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from typing import NoReturn
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``signum`` to this process when its parent dies.
+
+    A child left running after its supervisor died would work unsupervised (nobody
+    heartbeats, records or stops it); on other systems this does nothing.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signum)
+
+
+def exit_forked_child(code: int) -> NoReturn:
+    """End a forked child: flush what it printed, then ``os._exit``.
+
+    ``os._exit`` because nothing inherited from the parent (database connections,
+    atexit handlers, buffered files) may be closed or run on this side of the fork.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed or broken stream: nothing left to save
+            pass
+    os._exit(code)
