@@ -1,7 +1,7 @@
 """Date-time query parameters (``execution_date_gte=...``, ``before=...``), read as Airflow.
 
 :func:`run_dates_from_query` reads the eight date bounds shared by the lists of runs
-and of task instances.
+and of task instances (:class:`~tradewind.storage.repositories.dag_runs.RunDates`).
 
 Query strings carry date-times as text, often unescaped: the ``+`` of an offset then
 arrives as a space, which is turned back into ``+``. A naive date-time means UTC. A
@@ -11,9 +11,11 @@ value that is not ISO 8601 is a 400 naming the parameter, in Airflow's words.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypedDict
 
 from tradewind.errors import InvalidInput
+from tradewind.storage.repositories.dag_runs import RunDates
+
+__all__ = ["RunDates", "query_datetime", "run_dates_from_query"]
 
 
 def query_datetime(name: str, value: str | None) -> datetime | None:
@@ -29,20 +31,6 @@ def query_datetime(name: str, value: str | None) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"Incorrect datetime argument: {name}={value!r}") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-class RunDates(TypedDict):
-    """Inclusive date bounds of a list of runs or task instances, as the repositories' list
-    functions take them (``execution_date_*`` of the query string is ``logical_date_*``)."""
-
-    logical_date_gte: datetime | None
-    logical_date_lte: datetime | None
-    start_date_gte: datetime | None
-    start_date_lte: datetime | None
-    end_date_gte: datetime | None
-    end_date_lte: datetime | None
-    updated_at_gte: datetime | None
-    updated_at_lte: datetime | None
 
 
 def run_dates_from_query(

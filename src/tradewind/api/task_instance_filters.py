@@ -65,7 +65,7 @@ class TaskInstanceFilters:
         )
 
 
-def task_instance_filters(
+async def task_instance_filters(
     dates: Annotated[RunDates, Depends(run_dates_from_query)],
     duration_gte: float | None = None,
     duration_lte: float | None = None,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from tradewind.errors import InvalidInput
 
 
-def update_mask_param(
+async def update_mask_param(
     update_mask: Annotated[list[str] | None, Query()] = None,
 ) -> list[str] | None:
     """The ``update_mask`` query parameter as field names (comma lists flattened)."""

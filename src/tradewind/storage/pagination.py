@@ -31,8 +31,28 @@ def paginate(session: Session, query: sa.Select[Any], *, limit: int, offset: int
     Raises:
         InvalidInput: negative limit or offset.
     """
+    total = _count(session, query, limit=limit, offset=offset)
+    items = session.scalars(query.limit(limit).offset(offset)).all()
+    return Page(items=items, total_entries=total)
+
+
+def paginate_rows(
+    session: Session, query: sa.Select[Any], *, limit: int, offset: int
+) -> Page[sa.Row[Any]]:
+    """:func:`paginate` for a query of columns: its items are the plain rows, each column
+    by name (``row.dag_id``), not the first column of each.
+
+    Raises:
+        InvalidInput: negative limit or offset.
+    """
+    total = _count(session, query, limit=limit, offset=offset)
+    items = session.execute(query.limit(limit).offset(offset)).all()
+    return Page(items=items, total_entries=total)
+
+
+def _count(session: Session, query: sa.Select[Any], *, limit: int, offset: int) -> int:
+    """All the rows ``query`` matches, once the page bounds are known to be valid."""
     if limit < 0 or offset < 0:
         raise InvalidInput(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    items = session.scalars(query.limit(limit).offset(offset)).all()
-    return Page(items=items, total_entries=int(total or 0))
+    return int(total or 0)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, SettingsDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.query_dates import RunDates, run_dates_from_query
 from tradewind.api.routes.dag_run_queries import (
     FieldsParam,
@@ -93,13 +94,13 @@ def get_dag_runs(
     dates: Annotated[RunDates, Depends(run_dates_from_query)],
     state: StateParam = None,
     fields: FieldsParam = None,
-) -> DAGRunCollection | JSONResponse:
+) -> Response:
     every_dag = dag_id == "~"
     if not every_dag:
         check_run_access(principal, dag_id, dag=READ, run=READ)
     readable = readable_dag_ids(principal) if every_dag else None
     with db.read() as session:
-        found = run_repo.list_dag_runs(
+        found = run_repo.list_dag_run_records(
             session,
             None if every_dag else dag_id,
             dag_ids=None if readable is None else sorted(readable),
@@ -112,7 +113,7 @@ def get_dag_runs(
         collection = DAGRunCollection.from_rows(found.items, found.total_entries)
     wanted = multi_value(fields)
     if wanted is None:
-        return collection
+        return model_response(collection)
     runs = [only_fields(run.model_dump(mode="json"), wanted) for run in collection.dag_runs]
     return JSONResponse({"dag_runs": runs, "total_entries": collection.total_entries})
 

@@ -22,6 +22,7 @@ from tradewind.api.deps import (
     requires,
 )
 from tradewind.api.file_tokens import FileTokens
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.dag import DAG, DAGBody, DAGCollection, DAGDetail, only_fields
 from tradewind.api.schemas.task import Task, TaskCollection
 from tradewind.api.update_mask import update_mask_param
@@ -34,7 +35,7 @@ from tradewind.storage.repositories import dags as dag_repo
 router = APIRouter(tags=["DAG"])
 
 
-def fields_param(fields: Annotated[list[str] | None, Query()] = None) -> list[str] | None:
+async def fields_param(fields: Annotated[list[str] | None, Query()] = None) -> list[str] | None:
     """The spec's ``ReturnFields``: ``fields=a&fields=b`` (or ``fields=a,b``)."""
     if not fields:
         return None
@@ -47,7 +48,9 @@ MaskDep = Annotated[list[str] | None, Depends(update_mask_param)]
 TagsQuery = Annotated[list[str] | None, Query()]
 
 
-@router.get("/dags", name="get_dags", dependencies=[requires(READ, DAGS)], response_model=None)
+@router.get(
+    "/dags", name="get_dags", dependencies=[requires(READ, DAGS)], response_model=DAGCollection
+)
 def get_dags(
     db: DbDep,
     page: PageDep,
@@ -58,9 +61,9 @@ def get_dags(
     only_active: bool = True,
     paused: bool | None = None,
     dag_id_pattern: str | None = None,
-) -> DAGCollection | JSONResponse:
+) -> Response:
     with db.read() as session:
-        found = dag_repo.list_dags(
+        found = dag_repo.list_dag_records(
             session,
             only_active=only_active,
             paused=paused,
@@ -71,8 +74,9 @@ def get_dags(
             offset=page.offset,
             order_by=page.order_by,
         )
-        collection = DAGCollection.from_rows(found.items, found.total_entries, FileTokens(settings))
-    return JSONResponse(collection.only(fields)) if fields else collection
+        tags_of = dag_repo.tag_names(session, [row.dag_id for row in found.items])
+    collection = DAGCollection.from_records(found, tags_of, FileTokens(settings))
+    return JSONResponse(collection.only(fields)) if fields else model_response(collection)
 
 
 @router.patch("/dags", name="patch_dags", dependencies=[requires(EDIT, DAGS)])

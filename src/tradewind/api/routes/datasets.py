@@ -38,7 +38,7 @@ from tradewind.storage.repositories.datasets import EventFilter, QueuedDatasetEv
 router = APIRouter(tags=["Dataset"])
 
 
-def before_param(before: str | None = None) -> datetime | None:
+async def before_param(before: str | None = None) -> datetime | None:
     return query_datetime("before", before)
 
 

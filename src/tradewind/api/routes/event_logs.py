@@ -19,7 +19,7 @@ from tradewind.storage.repositories.event_logs import EventLogFilter
 router = APIRouter(tags=["EventLog"])
 
 
-def event_log_filter(
+async def event_log_filter(
     dag_id: str | None = None,
     task_id: str | None = None,
     run_id: str | None = None,

@@ -53,7 +53,7 @@ class LoginResult(ResponseBody):
     csrf_token: str
 
 
-def login_throttle(
+async def login_throttle(
     request: Request, state: Annotated[ApiState, Depends(api_state)]
 ) -> LoginThrottle:
     """The application's throttle of failed logins, made on first use."""

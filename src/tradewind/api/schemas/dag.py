@@ -12,19 +12,25 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
+
+import sqlalchemy as sa
 
 from tradewind.api.file_tokens import FileTokens
 from tradewind.api.schemas.base import RequestBody, ResponseBody
 from tradewind.errors import InvalidInput
 from tradewind.serialization import SerializedDAG, SerializedParam
 from tradewind.serialization.encoders import encode_timedelta
+from tradewind.storage.pagination import Page
+from tradewind.storage.repositories import dags as dag_repo
 from tradewind.storage.tables import DagRow
 
 #: The class Airflow's ``Param.dump()`` names; clients (the UI's trigger form) look for it.
 PARAM_CLASS = "airflow.models.param.Param"
+#: The ``dag`` columns ``DAG`` shows (some reworked, each under its own name).
+_SHOWN_COLUMNS = tuple(column.name for column in dag_repo.LISTED_COLUMNS)
 
 
 class Tag(ResponseBody):
@@ -63,7 +69,7 @@ class DAG(ResponseBody):
 
     @classmethod
     def from_row(cls, row: DagRow, tokens: FileTokens) -> DAG:
-        return cls(**_row_fields(row, tokens))
+        return cls(**_row_fields(row, [tag.name for tag in row.tags], tokens))
 
 
 class DAGCollection(ResponseBody):
@@ -75,6 +81,17 @@ class DAGCollection(ResponseBody):
         cls, rows: Sequence[DagRow], total_entries: int, tokens: FileTokens
     ) -> DAGCollection:
         return cls(dags=[DAG.from_row(row, tokens) for row in rows], total_entries=total_entries)
+
+    @classmethod
+    def from_records(
+        cls,
+        page: Page[sa.Row[Any]],
+        tags: Mapping[str, Sequence[str]],
+        tokens: FileTokens,
+    ) -> DAGCollection:
+        """From plain rows of the listed ``dag`` columns and each DAG's tag names."""
+        dags = [_row_fields(row, tags.get(row.dag_id, ()), tokens) for row in page.items]
+        return cls.model_validate({"dags": dags, "total_entries": page.total_entries})
 
     def only(self, fields: Collection[str]) -> dict[str, Any]:
         """This collection as JSON, each DAG narrowed to ``fields`` (see :func:`only_fields`)."""
@@ -108,7 +125,7 @@ class DAGDetail(DAG):
         catchup_by_default: ``[scheduler] catchup_by_default``, for DAGs that do not say.
         """
         return cls(
-            **_row_fields(row, tokens),
+            **_row_fields(row, [tag.name for tag in row.tags], tokens),
             timezone=dag.timezone,
             catchup=catchup_by_default if dag.catchup is None else dag.catchup,
             orientation=dag.orientation,
@@ -144,33 +161,25 @@ def only_fields(model: ResponseBody, fields: Collection[str]) -> dict[str, Any]:
     return model.model_dump(mode="json", include=set(fields))
 
 
-def _row_fields(row: DagRow, tokens: FileTokens) -> dict[str, Any]:
-    fileloc = row.fileloc or ""
-    return {
-        "dag_id": row.dag_id,
-        "dag_display_name": row.dag_display_name or row.dag_id,
-        "is_paused": row.is_paused,
-        "is_active": row.is_active,
-        "last_parsed_time": row.last_parsed_time,
-        "last_expired": row.last_expired,
-        "default_view": row.default_view,
-        "fileloc": fileloc,
-        "file_token": tokens.token_of(fileloc),
-        "owners": [owner.strip() for owner in (row.owners or "").split(",") if owner.strip()],
-        "description": row.description,
-        "schedule_interval": row.schedule_interval,
-        "timetable_description": row.timetable_description,
-        "tags": [Tag(name=tag.name) for tag in sorted(row.tags, key=lambda tag: tag.name)],
-        "max_active_tasks": row.max_active_tasks,
-        "max_active_runs": row.max_active_runs,
-        "has_task_concurrency_limits": row.has_task_concurrency_limits,
-        "has_import_errors": row.has_import_errors,
-        "next_dagrun": row.next_dagrun,
-        "next_dagrun_data_interval_start": row.next_dagrun_data_interval_start,
-        "next_dagrun_data_interval_end": row.next_dagrun_data_interval_end,
-        "next_dagrun_create_after": row.next_dagrun_create_after,
-        "max_consecutive_failed_dag_runs": row.max_consecutive_failed_dag_runs,
-    }
+def _row_fields(
+    row: DagRow | sa.Row[Any], tags: Iterable[str], tokens: FileTokens
+) -> dict[str, Any]:
+    """The ``DAG`` fields of a ``dag`` row (an ORM row, or a plain one of
+    ``LISTED_COLUMNS``, read as one dict: faster than an attribute at a time) and its
+    tag names."""
+    if isinstance(row, sa.Row):
+        values = row._asdict()
+    else:
+        values = {name: getattr(row, name) for name in _SHOWN_COLUMNS}
+    fileloc = values["fileloc"] or ""
+    values["dag_display_name"] = values["dag_display_name"] or values["dag_id"]
+    values["fileloc"] = fileloc
+    values["file_token"] = tokens.token_of(fileloc)
+    values["owners"] = [
+        name.strip() for name in (values["owners"] or "").split(",") if name.strip()
+    ]
+    values["tags"] = [{"name": name} for name in sorted(tags)]
+    return values
 
 
 def _param(param: SerializedParam) -> dict[str, Any]:

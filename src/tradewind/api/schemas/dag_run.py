@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from pydantic import Field
 
 from tradewind.api.schemas.base import ApiDateTime, RequestBody, ResponseBody
@@ -39,7 +40,8 @@ class DAGRun(ResponseBody):
     note: str | None
 
     @classmethod
-    def from_row(cls, row: DagRunRow) -> DAGRun:
+    def from_row(cls, row: DagRunRow | sa.Row[Any]) -> DAGRun:
+        """From an ORM row or a plain one with the same names (``LISTED_COLUMNS``)."""
         return cls(
             dag_run_id=row.run_id,
             dag_id=row.dag_id,
@@ -63,7 +65,9 @@ class DAGRunCollection(ResponseBody):
     total_entries: int
 
     @classmethod
-    def from_rows(cls, rows: Sequence[DagRunRow], total_entries: int) -> DAGRunCollection:
+    def from_rows(
+        cls, rows: Sequence[DagRunRow | sa.Row[Any]], total_entries: int
+    ) -> DAGRunCollection:
         return cls(dag_runs=[DAGRun.from_row(row) for row in rows], total_entries=total_entries)
 
 

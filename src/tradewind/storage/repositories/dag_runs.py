@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tradewind.errors import AlreadyExists, NotFound
-from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate, paginate_rows
 from tradewind.storage.repositories._queries import order_clauses, where_between
 from tradewind.storage.repositories._writes import unique_write
 from tradewind.storage.tables import DagRunRow
@@ -59,52 +60,112 @@ def get_dag_run_by_logical_date(
     )
 
 
+class RunDates(TypedDict, total=False):
+    """Inclusive date bounds of a list of runs or task instances; a None (or absent)
+    bound is open. The API reads them from a query string (``api.query_dates``)."""
+
+    logical_date_gte: datetime | None
+    logical_date_lte: datetime | None
+    start_date_gte: datetime | None
+    start_date_lte: datetime | None
+    end_date_gte: datetime | None
+    end_date_lte: datetime | None
+    updated_at_gte: datetime | None
+    updated_at_lte: datetime | None
+
+
+class RunFilters(RunDates, total=False):
+    """What a list of runs may be narrowed by: its :class:`RunDates` and these values (a
+    None or absent filter is not applied, an empty sequence matches nothing)."""
+
+    dag_ids: Sequence[str] | None
+    run_ids: Sequence[str] | None
+    states: Sequence[str] | None
+    run_types: Sequence[str] | None
+
+
 def list_dag_runs(
     session: Session,
     dag_id: str | None = None,
     *,
-    dag_ids: Sequence[str] | None = None,
-    run_ids: Sequence[str] | None = None,
-    states: Sequence[str] | None = None,
-    run_types: Sequence[str] | None = None,
-    logical_date_gte: datetime | None = None,
-    logical_date_lte: datetime | None = None,
-    start_date_gte: datetime | None = None,
-    start_date_lte: datetime | None = None,
-    end_date_gte: datetime | None = None,
-    end_date_lte: datetime | None = None,
-    updated_at_gte: datetime | None = None,
-    updated_at_lte: datetime | None = None,
     order_by: str = "id",
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    **filters: Unpack[RunFilters],
 ) -> Page[DagRunRow]:
     """Runs of ``dag_id`` (of every DAG when None, or of ``dag_ids``), filtered.
-
-    Every bound is inclusive; a None filter is not applied, an empty sequence matches
-    nothing.
 
     Raises:
         InvalidInput: ``order_by`` names a column outside :data:`ORDERABLE`, or a
             negative limit/offset.
     """
-    query = sa.select(DagRunRow)
+    query = _listed(sa.select(DagRunRow), dag_id, order_by, filters)
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+#: The ``dag_run`` columns a list of runs shows (API ``DAGRun``).
+LISTED_COLUMNS: tuple[sa.ColumnElement[Any], ...] = tuple(
+    DagRunRow.__table__.c[name]
+    for name in (
+        "run_id",
+        "dag_id",
+        "logical_date",
+        "start_date",
+        "end_date",
+        "data_interval_start",
+        "data_interval_end",
+        "last_scheduling_decision",
+        "run_type",
+        "state",
+        "external_trigger",
+        "conf",
+        "note",
+    )
+)
+
+
+def list_dag_run_records(
+    session: Session,
+    dag_id: str | None = None,
+    *,
+    order_by: str = "id",
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    **filters: Unpack[RunFilters],
+) -> Page[sa.Row[Any]]:
+    """What :func:`list_dag_runs` lists, as plain rows of :data:`LISTED_COLUMNS`: for
+    lists that only show them (ORM objects cost more than the query).
+
+    Raises:
+        InvalidInput: as :func:`list_dag_runs`.
+    """
+    query = _listed(sa.select(*LISTED_COLUMNS), dag_id, order_by, filters)
+    return paginate_rows(session, query, limit=limit, offset=offset)
+
+
+def _listed(
+    query: sa.Select[Any], dag_id: str | None, order_by: str, filters: RunFilters
+) -> sa.Select[Any]:
+    """``query`` over ``dag_run`` narrowed by ``dag_id`` and ``filters``, ordered."""
     if dag_id is not None:
         query = query.where(DagRunRow.dag_id == dag_id)
     for column, values in (
-        (DagRunRow.dag_id, dag_ids),
-        (DagRunRow.run_id, run_ids),
-        (DagRunRow.state, states),
-        (DagRunRow.run_type, run_types),
+        (DagRunRow.dag_id, filters.get("dag_ids")),
+        (DagRunRow.run_id, filters.get("run_ids")),
+        (DagRunRow.state, filters.get("states")),
+        (DagRunRow.run_type, filters.get("run_types")),
     ):
         if values is not None:
             query = query.where(column.in_(list(values)))
-    query = where_between(query, DagRunRow.logical_date, logical_date_gte, logical_date_lte)
-    query = where_between(query, DagRunRow.start_date, start_date_gte, start_date_lte)
-    query = where_between(query, DagRunRow.end_date, end_date_gte, end_date_lte)
-    query = where_between(query, DagRunRow.updated_at, updated_at_gte, updated_at_lte)
-    query = query.order_by(*order_clauses(DagRunRow, order_by, ORDERABLE))
-    return paginate(session, query, limit=limit, offset=offset)
+    bounds: tuple[tuple[Any, datetime | None, datetime | None], ...] = (
+        (DagRunRow.logical_date, filters.get("logical_date_gte"), filters.get("logical_date_lte")),
+        (DagRunRow.start_date, filters.get("start_date_gte"), filters.get("start_date_lte")),
+        (DagRunRow.end_date, filters.get("end_date_gte"), filters.get("end_date_lte")),
+        (DagRunRow.updated_at, filters.get("updated_at_gte"), filters.get("updated_at_lte")),
+    )
+    for column, low, high in bounds:
+        query = where_between(query, column, low, high)
+    return query.order_by(*order_clauses(DagRunRow, order_by, ORDERABLE))
 
 
 def create_dag_run(session: Session, run: DagRunRow) -> DagRunRow:

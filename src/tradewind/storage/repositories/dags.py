@@ -4,14 +4,14 @@ CLI ``dags list``)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from tradewind.errors import NotFound
-from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
+from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate, paginate_rows
 from tradewind.storage.repositories._queries import order_clauses
 from tradewind.storage.tables import (
     DagCodeRow,
@@ -40,46 +40,130 @@ def require_dag(session: Session, dag_id: str) -> DagRow:
     return dag
 
 
-def list_dags(
-    session: Session,
-    *,
-    only_active: bool = True,
-    paused: bool | None = None,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
-    tags: Sequence[str] = (),
-    dag_id_pattern: str | None = None,
-    dag_ids: Collection[str] | None = None,
-    order_by: str | None = None,
-) -> Page[DagRow]:
-    """DAGs ordered by ``order_by`` (``dag_id`` when None), with their tags loaded in one
-    extra query (not one per DAG).
+class DagFilters(TypedDict, total=False):
+    """What a list of DAGs may be narrowed by, and its order.
 
-    Args:
+    Attributes:
+        only_active: keep only active DAGs (the default: True).
+        paused: keep only paused (True) or unpaused (False) DAGs; None: both.
         tags: keep DAGs carrying any of these tags (none given: no tag filter).
         dag_id_pattern: keep dag_ids matching ``%pattern%`` (SQL ``LIKE`` wildcards
             allowed, case-insensitive), as Airflow does.
         dag_ids: keep only these DAGs (the ones a user may see); None: every DAG.
+        order_by: a column of :data:`ORDERABLE` (``-name`` descending); ``dag_id`` when
+            None.
+    """
+
+    only_active: bool
+    paused: bool | None
+    tags: Sequence[str]
+    dag_id_pattern: str | None
+    dag_ids: Collection[str] | None
+    order_by: str | None
+
+
+def list_dags(
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    **filters: Unpack[DagFilters],
+) -> Page[DagRow]:
+    """DAGs narrowed and ordered by ``filters``, with their tags loaded in one extra query
+    (not one per DAG).
 
     Raises:
         InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
     """
-    order = order_clauses(DagRow, order_by or "dag_id", ORDERABLE, tiebreak=("dag_id",))
     # Tags in one extra query; owner links are not shown in lists, so not loaded at all.
     loading = (selectinload(DagRow.tags), lazyload(DagRow.owner_links))
-    query = sa.select(DagRow).options(*loading).order_by(*order)
-    if only_active:
+    query = _listed(sa.select(DagRow).options(*loading), filters)
+    return paginate(session, query, limit=limit, offset=offset)
+
+
+#: The ``dag`` columns a DAG list shows (API ``DAG``), read by :func:`list_dag_records`.
+LISTED_COLUMNS: tuple[sa.ColumnElement[Any], ...] = tuple(
+    DagRow.__table__.c[name]
+    for name in (
+        "dag_id",
+        "dag_display_name",
+        "is_paused",
+        "is_active",
+        "last_parsed_time",
+        "last_expired",
+        "default_view",
+        "fileloc",
+        "owners",
+        "description",
+        "schedule_interval",
+        "timetable_description",
+        "max_active_tasks",
+        "max_active_runs",
+        "has_task_concurrency_limits",
+        "has_import_errors",
+        "next_dagrun",
+        "next_dagrun_data_interval_start",
+        "next_dagrun_data_interval_end",
+        "next_dagrun_create_after",
+        "max_consecutive_failed_dag_runs",
+    )
+)
+
+
+def list_dag_records(
+    session: Session,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    **filters: Unpack[DagFilters],
+) -> Page[sa.Row[Any]]:
+    """What :func:`list_dags` lists, as plain rows of :data:`LISTED_COLUMNS` (no ORM
+    objects, no tags: see :func:`tag_names`), for lists that only show them: building
+    a hundred ORM objects and their tag collections costs more than the queries.
+
+    Raises:
+        InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
+    """
+    query = _listed(sa.select(*LISTED_COLUMNS), filters)
+    return paginate_rows(session, query, limit=limit, offset=offset)
+
+
+def tag_names(session: Session, dag_ids: Collection[str]) -> dict[str, list[str]]:
+    """The tag names of each of ``dag_ids`` (sorted; a DAG without tags is left out), in
+    one query."""
+    if not dag_ids:
+        return {}
+    query = (
+        sa.select(DagTagRow.dag_id, DagTagRow.name)
+        .where(DagTagRow.dag_id.in_(list(dag_ids)))
+        .order_by(DagTagRow.dag_id, DagTagRow.name)
+    )
+    names: dict[str, list[str]] = {}
+    for dag_id, name in session.execute(query):
+        names.setdefault(dag_id, []).append(name)
+    return names
+
+
+def _listed(query: sa.Select[Any], filters: DagFilters) -> sa.Select[Any]:
+    """``query`` over ``dag`` narrowed and ordered by ``filters``."""
+    order_by = filters.get("order_by") or "dag_id"
+    query = query.order_by(*order_clauses(DagRow, order_by, ORDERABLE, tiebreak=("dag_id",)))
+    if filters.get("only_active", True):
         query = query.where(DagRow.is_active.is_(True))
+    paused = filters.get("paused")
     if paused is not None:
         query = query.where(DagRow.is_paused.is_(paused))
+    tags = filters.get("tags")
     if tags:
         tagged = sa.select(DagTagRow.dag_id).where(DagTagRow.name.in_(list(tags)))
         query = query.where(DagRow.dag_id.in_(tagged))
-    if dag_id_pattern:
-        query = query.where(DagRow.dag_id.ilike(f"%{dag_id_pattern}%"))
+    pattern = filters.get("dag_id_pattern")
+    if pattern:
+        query = query.where(DagRow.dag_id.ilike(f"%{pattern}%"))
+    dag_ids = filters.get("dag_ids")
     if dag_ids is not None:
         query = query.where(DagRow.dag_id.in_(list(dag_ids)))
-    return paginate(session, query, limit=limit, offset=offset)
+    return query
 
 
 def set_paused(session: Session, dag_id: str, is_paused: bool) -> DagRow:
