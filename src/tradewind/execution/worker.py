@@ -186,13 +186,52 @@ def run_workload(
         outcome whose record found the try changed meanwhile is logged and dropped,
         and still returned.
     """
-    now = clock()
+    claimed = claim_workload(workload, sessions=session_factory, clock=clock)
+    if claimed is None:
+        return None
+    if on_started is not None:
+        on_started()
+    interval = heartbeat_interval or heartbeat_interval_for(settings)
+    heartbeat = _Heartbeat(session_factory, workload, interval, clock, on_claim_lost)
+    heartbeat.start()
+    try:
+        outcome = execute_claimed(
+            workload,
+            claimed,
+            sessions=session_factory,
+            settings=settings,
+            dag_cache=dag_cache,
+            clock=clock,
+            around_task=around_task,
+        )
+    finally:
+        heartbeat.stop()
+    record_outcome(workload, claimed, outcome, sessions=session_factory)
+    return outcome
+
+
+def heartbeat_interval_for(settings: Settings) -> float:
+    """Seconds between heartbeats: 4 fit in the zombie threshold, at most 5 s apart."""
+    return min(DEFAULT_HEARTBEAT_INTERVAL, settings.scheduler.scheduler_zombie_task_threshold / 4)
+
+
+def claim_workload(
+    workload: Workload,
+    *,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime] = _utcnow,
+    pid: int | None = None,
+) -> ClaimedTry | None:
+    """Claim the try (guarded ``queued -> running``); None, logged, when it is not queued.
+
+    ``pid``: the process that will run the try (default: this one).
+    """
     claimed = claim_try(
-        session_factory,
+        sessions,
         workload,
-        now=now,
+        now=clock(),
         hostname=_hostname(),
-        pid=os.getpid(),
+        pid=os.getpid() if pid is None else pid,
         unixname=_unixname(),
     )
     if claimed is None:
@@ -201,13 +240,25 @@ def run_workload(
             _label(workload),
             workload.try_number,
         )
-        return None
-    if on_started is not None:
-        on_started()
-    interval = heartbeat_interval or min(
-        DEFAULT_HEARTBEAT_INTERVAL, settings.scheduler.scheduler_zombie_task_threshold / 4
-    )
-    heartbeat = _Heartbeat(session_factory, workload, interval, clock, on_claim_lost)
+    return claimed
+
+
+def execute_claimed(
+    workload: Workload,
+    claimed: ClaimedTry,
+    *,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    dag_cache: DagCache,
+    clock: Callable[[], datetime] = _utcnow,
+    around_task: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> TryOutcome:
+    """Run a claimed try with its log captured; the outcome is not recorded yet.
+
+    Returns the outcome ready for :func:`record_outcome` and safe to send to another
+    process: rendered fields masked, no return value (already pushed to XCom) and no
+    deferral (deferring is not supported by workers yet: it fails the try).
+    """
     masker = SecretsMasker()
     path = task_log_path(
         settings.logging.base_log_folder,
@@ -217,27 +268,40 @@ def run_workload(
         try_number=workload.try_number,
         map_index=workload.map_index,
     )
-    heartbeat.start()
-    try:
-        with capture_task_log(path, masker=masker):
-            with around_task() if around_task is not None else contextlib.nullcontext():
-                outcome = _execute(workload, claimed, session_factory, dag_cache, masker, clock)
-    finally:
-        heartbeat.stop()
+    with capture_task_log(path, masker=masker):
+        with around_task() if around_task is not None else contextlib.nullcontext():
+            outcome = _execute(workload, claimed, sessions, dag_cache, masker, clock)
     if outcome.state == TaskInstanceState.DEFERRED:
         outcome = replace(
             outcome,
             state=TaskInstanceState.FAILED,
             error="TaskDeferred: deferrable tasks are not supported by this worker yet",
         )
+    return replace(
+        outcome,
+        return_value=None,
+        deferral=None,
+        rendered_fields=_masked(outcome.rendered_fields, masker),
+    )
+
+
+def record_outcome(
+    workload: Workload,
+    claimed: ClaimedTry,
+    outcome: TryOutcome,
+    *,
+    sessions: sessionmaker[Session],
+) -> bool:
+    """Record how the try ended (guarded ``running -> <state>``); False, logged, when the
+    try was changed meanwhile (cleared, marked) and the outcome was dropped."""
     recorded = record_try(
-        session_factory,
+        sessions,
         workload,
         state=outcome.state,
         start_date=claimed.start_date,
         end_date=outcome.end_date,
         duration=max((outcome.end_date - claimed.start_date).total_seconds(), 0.0),
-        rendered_fields=_masked(outcome.rendered_fields, masker),
+        rendered_fields=outcome.rendered_fields,
         skipped_task_ids=outcome.skipped_task_ids,
         reschedule_at=outcome.next_retry_at,
     )
@@ -248,7 +312,7 @@ def run_workload(
             workload.try_number,
             outcome.state.value,
         )
-    return outcome
+    return recorded
 
 
 def _execute(

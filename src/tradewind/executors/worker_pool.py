@@ -3,59 +3,80 @@
 ::
 
     scheduler (LocalExecutor)
-     ├── worker 0        warm: Tradewind, SQLAlchemy, the SDK and DAG files imported
-     │    ├── task process   running a try (forked from the worker)
-     │    └── task process   the spare, forked ahead, waiting for the next workload
+     ├── worker 0        warm: Tradewind, SQLAlchemy and the SDK imported; the database work
+     │    └── forker     imports DAG files, forks and reaps task processes (``forker``)
+     │         ├── task process   running a try
+     │         └── task process   the spare, forked ahead, waiting for the next workload
      └── worker 1 ...
 
 A worker is forked from the executor's process, so it starts with everything that
-process imported, then warms up once (:func:`warm_up`). It waits for a workload on
-its inbox pipe and hands it to its spare task process (see ``task_process``), which
-starts the try at once; meanwhile the worker imports the workload's DAG file if it
-has not yet (``DagCache``, by mtime) and forks the next spare, which inherits it.
-Then it waits for the try's process, kills whatever that left in its process group
-and reports its exit code. Forking from the warm worker is the point: a try pays for
-neither an interpreter start-up nor the imports, and a task that crashes, leaks
-memory or calls ``os._exit`` takes only its own process down.
+process imported, then warms up once (:func:`warm_up`) and forks its forker. For each
+workload on its inbox pipe it claims the try in the database itself (guarded
+``queued -> running``: this is what makes sure no try runs twice), hands the workload
+and the claim to the spare task process, which starts the try at once, and asks the
+forker for the next spare (which imports the workload's DAG file first, so the spare
+inherits it). While the try runs, the worker heartbeats it and watches for a user's
+clear or mark (then SIGTERM to the try's process group); when the task process sends
+its outcome, the worker records it (guarded ``running -> <state>``), kills whatever the
+try left in its process group and reports. Forking from a warm process is the point:
+a try pays for neither an interpreter start-up nor the imports, and a task that
+crashes, leaks memory or calls ``os._exit`` takes only its own process down.
+
+The split of work is for speed: the task process never opens a database connection
+unless the task itself reads XComs, Variables or Connections, and the worker, which
+does the database work, is never the parent of a live fork, so its writes cost no
+copy-on-write faults (see ``forker``). Per try, that halved the task process's CPU.
 
 When the scheduler dies (``kill -9``), its workers are orphaned but not left
-unsupervised: a busy worker lets its try run to the end, since the try heartbeats
-and records its outcome in the database on its own, and a user who clears or marks
-it still stops it (its heartbeat notices within seconds and the task process gets
-SIGTERM); the try is neither killed (which would spend a retry for nothing) nor run
-again (the new scheduler resets only ``queued`` tries, never ``running`` ones).
-Messages up then find no reader and are dropped (:func:`~.pipes.send`). A worker
-learns of the death from its inbox: end of file once the scheduler's write end is
-gone, so it takes no new work and exits as soon as its try is over; an idle worker
-exits at once. A workload already in the inbox is still run if its try can be
-claimed, i.e. if the next scheduler has not reset it yet: once either way.
+unsupervised: a busy worker lets its try run to the end, heartbeating and recording
+it, and a user who clears or marks it still stops it; the try is neither killed
+(which would spend a retry for nothing) nor run again (the new scheduler resets only
+``queued`` tries, never ``running`` ones). Messages up then find no reader and are
+dropped (:func:`~.pipes.send`). A worker learns of the death from its inbox: end of
+file once the scheduler's write end is gone, so it takes no new work and exits as
+soon as its try is over; an idle worker exits at once. A workload already in the
+inbox is still run if its try can be claimed, i.e. if the next scheduler has not
+reset it yet: once either way. When a worker dies, its forker and the try die with it
+(``PR_SET_PDEATHSIG``): a try nobody heartbeats or records must not go on running.
 
-Database connections never cross a fork: the executor builds the engine before
-forking and never connects with it; a worker connects during warm-up, closes that
-connection, then forks; each task process disposes the inherited pool
-(``engine.dispose(close=False)``) and opens its own connection.
+Database connections never cross a fork: a worker connects during warm-up and closes
+that connection before forking its forker, which never connects; each task process
+disposes the inherited pool (``engine.dispose(close=False)``) and connects only if
+its task needs the database.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
 import traceback
+from datetime import UTC, datetime
 from typing import IO, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.execution.worker import DagCache
+from tradewind.execution.db_task_instance import ClaimedTry, heartbeat_try
+from tradewind.execution.outcome import TryOutcome
+from tradewind.execution.worker import (
+    claim_workload,
+    heartbeat_interval_for,
+    record_outcome,
+)
+from tradewind.executors.base import TaskWorkload
+from tradewind.executors.forker import Forker
 from tradewind.executors.pipes import read_workload, send
 from tradewind.executors.task_process import (
     TaskProcess,
     WorkerConfig,
-    fork_task_process,
     kill_group,
     rehearse,
 )
+from tradewind.processes import exit_forked_child
+from tradewind.storage.engine import session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -67,33 +88,85 @@ def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoRetur
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
         config.engine.dispose(close=False)
         warm_up(config.engine)
-        cache = DagCache(config.dag_loader)
         with os.fdopen(inbox_fd, "rb") as inbox:
-            _serve(inbox, results_fd, config, cache)
+            forker = Forker.start([inbox, results_fd], config)
+            try:
+                _serve(inbox, results_fd, config, forker)
+            finally:
+                forker.stop()
     except BaseException:
         traceback.print_exc()
         code = 1
     finally:
-        os._exit(code)
+        exit_forked_child(code)
 
 
-def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, cache: DagCache) -> None:
-    """Hand each workload to the spare, fork the next spare, report the try's exit."""
-    spare = fork_task_process(inbox, results_fd, config, cache)
+def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Forker) -> None:
+    """Claim each workload's try, hand it to the spare, fork the next spare, supervise the
+    try (heartbeats, a user's clear or mark), record its outcome and report its exit."""
+    sessions = session_factory(config.engine)
+    interval = config.heartbeat_interval or heartbeat_interval_for(config.settings)
+    spare = forker.spawn()
     try:
         while (received := read_workload(inbox)) is not None:
             seq, workload = received
+            try:
+                claimed = claim_workload(workload, sessions=sessions, pid=spare.pid)
+            except Exception:
+                logger.exception("Could not claim %s", workload.ti_id)
+                send(results_fd, seq, "exited", code=1)
+                continue
+            if claimed is None:  # not queued any more: someone else has it, or nobody
+                send(results_fd, seq, "exited", code=0)
+                continue
+            send(results_fd, seq, "started")
             running = spare
-            while not running.hand(seq, workload):  # the spare died waiting: use a new one
-                running = fork_task_process(inbox, results_fd, config, cache)
+            while not running.hand(workload, claimed):  # the spare died waiting
+                running = forker.spawn(workload.fileloc, workload.dag_id)
             send(results_fd, seq, "forked", pid=running.pid)
-            cache.preload(workload.fileloc, workload.dag_id)
-            spare = fork_task_process(inbox, results_fd, config, cache)
+            spare = forker.spawn(workload.fileloc, workload.dag_id)
+            outcome = running.collect_outcome(
+                interval, functools.partial(_heartbeat, running, workload, sessions)
+            )
             code = running.wait()
             kill_group(running.pid, signal.SIGKILL)  # whatever the try left behind
+            if outcome is not None and _record(workload, claimed, outcome, sessions):
+                send(results_fd, seq, "finished", state=outcome.state.value)
             send(results_fd, seq, "exited", code=code)
     finally:
         _retire(spare)
+
+
+def _heartbeat(
+    running: TaskProcess, workload: TaskWorkload, sessions: sessionmaker[Session]
+) -> None:
+    """Refresh the try's heartbeat; SIGTERM its process group if a user cleared or
+    marked the try meanwhile (its heartbeat guard then fails)."""
+    try:
+        alive = heartbeat_try(sessions, workload, now=datetime.now(UTC))
+    except Exception:  # a database hiccup: the next beat may succeed
+        logger.warning("Heartbeat of try %s failed", workload.ti_id, exc_info=True)
+        return
+    if not alive:
+        logger.warning("Try %s is no longer running: it was changed", workload.ti_id)
+        kill_group(running.pid, signal.SIGTERM)
+
+
+def _record(
+    workload: TaskWorkload,
+    claimed: ClaimedTry,
+    outcome: TryOutcome,
+    sessions: sessionmaker[Session],
+) -> bool:
+    """Record the outcome; False if the database failed us (the scheduler then sees a
+    lost try). A try changed meanwhile (its guard failed) counts as recorded: the
+    outcome is dropped and logged, and the executor still reports how it ended."""
+    try:
+        record_outcome(workload, claimed, outcome, sessions=sessions)
+    except Exception:
+        logger.exception("Could not record the outcome of try %s", workload.ti_id)
+        return False
+    return True
 
 
 def _retire(spare: TaskProcess) -> None:

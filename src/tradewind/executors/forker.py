@@ -1,0 +1,175 @@
+"""The forker: the small, quiet process a worker's task processes are forked from.
+
+::
+
+    worker            claims tries, records outcomes, heartbeats (the database work)
+     └── forker       imports DAG files, forks task processes, reaps them
+          ├── task process   running a try
+          └── task process   the spare, waiting for the next workload
+
+Why not fork task processes from the worker itself: after a fork, every page the
+parent writes while the child lives is copied first (copy-on-write). A worker that
+claims and records tries writes to hundreds of pages of its heap per try, and always
+has a child alive (the running try, the spare), so it paid ~1,600 page faults a try.
+The forker shares its pages with its children too, but it hardly writes: it waits on
+its socket, forks, and reaps. The worker's pages stopped being shared with anyone the
+first time it wrote them.
+
+The worker talks to its forker over a ``SOCK_SEQPACKET`` socket pair (message
+boundaries kept, file descriptors passed along):
+
+- worker -> forker ``("fork", fileloc, dag_id)``: import that DAG file if needed (so
+  the task process inherits it), fork a task process; the answer is
+  ``("forked", pid)`` with the task process's two pipe ends attached;
+- forker -> worker ``("exited", pid, code)`` when a task process exits (``code`` is
+  -N when killed by signal N), in any order relative to answers.
+
+The forker dies with its worker (``PR_SET_PDEATHSIG``), and its task processes with
+it, so a SIGKILLed worker leaves no try running unsupervised. End of file on the
+socket (the worker closed it) makes the forker exit once its task processes have.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import select
+import signal
+import socket
+import traceback
+from typing import IO, Any, NoReturn
+
+from tradewind.execution.worker import DagCache
+from tradewind.executors.task_process import (
+    TaskProcess,
+    WorkerConfig,
+    fork_task_process,
+)
+from tradewind.processes import die_with_parent, exit_forked_child
+
+#: Largest message either side sends (bytes); messages are tiny tuples.
+_MAX_MESSAGE = 4096
+
+
+class Forker:
+    """The worker's handle on its forker process."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self._sock = sock
+        self.pid = pid
+        self._exits: dict[int, int] = {}
+
+    @classmethod
+    def start(cls, closing: list[IO[bytes] | int], config: WorkerConfig) -> Forker:
+        """Fork the forker from this (warm) worker process.
+
+        Args:
+            closing: the worker's files the forker and its children must not hold
+                (the inbox, the results pipe).
+            config: what task processes need.
+        """
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _forker_main(theirs, closing, config)
+        theirs.close()
+        return cls(ours, pid)
+
+    def spawn(self, fileloc: str | None = None, dag_id: str | None = None) -> TaskProcess:
+        """A new spare task process (with ``fileloc`` imported first, if given)."""
+        self._sock.send(pickle.dumps(("fork", fileloc, dag_id)))
+        while True:
+            message, fds = self._receive()
+            if message[0] == "forked":
+                handoff, outcome = fds
+                return TaskProcess(int(message[1]), handoff, outcome, self)
+
+    def wait(self, pid: int) -> int:
+        """Block until task process ``pid`` exits; its exit code (-N: signal N)."""
+        while pid not in self._exits:
+            self._receive()
+        return self._exits.pop(pid)
+
+    def stop(self) -> None:
+        """Close the socket (the forker exits once its task processes have) and reap it."""
+        self._sock.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+    def _receive(self) -> tuple[tuple[Any, ...], list[int]]:
+        data, fds, _flags, _address = socket.recv_fds(self._sock, _MAX_MESSAGE, 2)
+        if not data:
+            raise RuntimeError("The forker process died")
+        message: tuple[Any, ...] = pickle.loads(data)
+        if message[0] == "exited":
+            self._exits[int(message[1])] = int(message[2])
+        return message, list(fds)
+
+
+def _forker_main(
+    sock: socket.socket, closing: list[IO[bytes] | int], config: WorkerConfig
+) -> NoReturn:
+    code = 0
+    try:
+        die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
+        for item in closing:
+            item.close() if not isinstance(item, int) else os.close(item)
+        _serve(sock, DagCache(config.dag_loader), config)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        exit_forked_child(code)
+
+
+def _serve(sock: socket.socket, cache: DagCache, config: WorkerConfig) -> None:
+    """Fork on request, report exits; return when the worker is gone and children too."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    children: set[int] = set()
+    worker_gone = False
+    while not (worker_gone and not children):
+        watched = [wake_r] if worker_gone else [sock.fileno(), wake_r]
+        ready, _, _ = select.select(watched, [], [])
+        if wake_r in ready:
+            os.read(wake_r, 512)
+        _report_exits(sock, children, tell=not worker_gone)
+        if sock.fileno() in ready and not worker_gone:
+            data = sock.recv(_MAX_MESSAGE)
+            if not data:
+                worker_gone = True
+                continue
+            _, fileloc, dag_id = pickle.loads(data)
+            if fileloc is not None and dag_id is not None:
+                cache.preload(fileloc, dag_id)
+            process = fork_task_process(config, cache, closing=[sock.fileno(), wake_r, wake_w])
+            children.add(process.pid)
+            socket.send_fds(
+                sock, [pickle.dumps(("forked", process.pid))], [process.handoff, process.outcome]
+            )
+            os.close(process.handoff)
+            os.close(process.outcome)
+
+
+def _report_exits(sock: socket.socket, children: set[int], *, tell: bool) -> None:
+    for pid in list(children):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, 0
+        if done == 0:
+            continue
+        children.discard(pid)
+        if tell:
+            try:
+                sock.send(pickle.dumps(("exited", pid, os.waitstatus_to_exitcode(status))))
+            except OSError:
+                pass
