@@ -46,7 +46,8 @@ def paginate_rows(
         InvalidInput: negative limit or offset.
     """
     total = _count(session, query, limit=limit, offset=offset)
-    items = session.execute(query.limit(limit).offset(offset)).all()
+    # On the session's connection: a Core query needs none of the ORM's result handling.
+    items = session.connection().execute(query.limit(limit).offset(offset)).all()
     return Page(items=items, total_entries=total)
 
 

@@ -165,10 +165,10 @@ def _row_fields(
     row: DagRow | sa.Row[Any], tags: Iterable[str], tokens: FileTokens
 ) -> dict[str, Any]:
     """The ``DAG`` fields of a ``dag`` row (an ORM row, or a plain one of
-    ``LISTED_COLUMNS``, read as one dict: faster than an attribute at a time) and its
-    tag names."""
+    ``LISTED_COLUMNS``, zipped with their names: several times faster than by attribute
+    or ``_asdict()``) and its tag names."""
     if isinstance(row, sa.Row):
-        values = row._asdict()
+        values = dict(zip(_SHOWN_COLUMNS, row, strict=True))
     else:
         values = {name: getattr(row, name) for name in _SHOWN_COLUMNS}
     fileloc = values["fileloc"] or ""
