@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from tradewind.api.connection_probe import probe_connection
 from tradewind.api.deps import DbDep, PageDep, SettingsDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.ordering import column_order
 from tradewind.api.schemas.connection import (
     COLUMNS,
@@ -26,8 +27,13 @@ router = APIRouter(tags=["Connection"])
 UpdateMask = Annotated[list[str] | None, Depends(update_mask_param)]
 
 
-@router.get("/connections", name="get_connections", dependencies=[requires(READ, CONNECTION)])
-def get_connections(db: DbDep, page: PageDep) -> ConnectionCollection:
+@router.get(
+    "/connections",
+    name="get_connections",
+    dependencies=[requires(READ, CONNECTION)],
+    response_model=ConnectionCollection,
+)
+def get_connections(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         found = connections.list_connections(
             session,
@@ -36,7 +42,7 @@ def get_connections(db: DbDep, page: PageDep) -> ConnectionCollection:
             # Airflow's default order is by id: the order connections were created in.
             order_by=column_order(page.order_by, COLUMNS) or "id",
         )
-        return ConnectionCollection.from_page(found)
+        return model_response(ConnectionCollection.from_page(found))
 
 
 @router.post("/connections", name="post_connection", dependencies=[requires(CREATE, CONNECTION)])

@@ -54,10 +54,11 @@ RUN = RUNS + "/{dag_run_id}"
     "/dags/~/dagRuns/list",
     name="get_dag_runs_batch",
     dependencies=[requires(READ, DAG_RUN)],
+    response_model=DAGRunCollection,
 )
 def get_dag_runs_batch(
     body: ListDagRunsForm, db: DbDep, principal: PrincipalDep, settings: SettingsDep
-) -> DAGRunCollection:
+) -> Response:
     readable = readable_dag_ids(principal)
     dag_ids = body.dag_ids or None
     if readable is not None:
@@ -77,7 +78,7 @@ def get_dag_runs_batch(
             limit=min(body.page_limit, settings.api.maximum_page_limit),
             offset=body.page_offset,
         )
-        return DAGRunCollection.from_rows(found.items, found.total_entries)
+        return model_response(DAGRunCollection.from_rows(found.items, found.total_entries))
 
 
 @router.get(
@@ -216,10 +217,11 @@ def clear_dag_run(
     name="get_upstream_dataset_events",
     tags=["Dataset"],
     dependencies=[requires(READ, DAG_RUN), requires(READ, DATASET)],
+    response_model=DatasetEventCollection,
 )
 def get_upstream_dataset_events(
     dag_id: str, dag_run_id: str, db: DbDep, principal: PrincipalDep
-) -> DatasetEventCollection:
+) -> Response:
     """The dataset events that triggered the run (none for a run not dataset-triggered)."""
     check_run_access(principal, dag_id, dag=READ, run=READ)
     with db.read() as session:
@@ -227,7 +229,7 @@ def get_upstream_dataset_events(
         events = dataset_repo.events_consumed_by_run(session, run.id)
         uris = dataset_repo.dataset_uris(session, {event.dataset_id for event in events})
         created = dataset_repo.created_dagruns(session, [event.id for event in events])
-        return DatasetEventCollection.from_rows(events, uris, created, len(events))
+        return model_response(DatasetEventCollection.from_rows(events, uris, created, len(events)))
 
 
 @router.patch(RUN + "/setNote", name="set_dag_run_note", dependencies=[requires(EDIT, DAG_RUN)])

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from tradewind.api.deps import Db, DbDep, PageDep, PrincipalDep, check_dag, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.query_dates import query_datetime
 from tradewind.api.schemas.dataset import (
     CreateDatasetEvent,
@@ -47,10 +48,15 @@ BeforeDep = Annotated[datetime | None, Depends(before_param)]
 IntFilter = Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)]
 
 
-@router.get("/datasets", name="get_datasets", dependencies=[requires(READ, DATASET)])
+@router.get(
+    "/datasets",
+    name="get_datasets",
+    dependencies=[requires(READ, DATASET)],
+    response_model=DatasetCollection,
+)
 def get_datasets(
     db: DbDep, page: PageDep, uri_pattern: str | None = None, dag_ids: str | None = None
-) -> DatasetCollection:
+) -> Response:
     wanted_dags = [dag_id for dag_id in (dag_ids or "").split(",") if dag_id]
     with db.read() as session:
         found = datasets.list_datasets(
@@ -62,10 +68,17 @@ def get_datasets(
             dag_ids=wanted_dags or None,
         )
         references = datasets.dataset_references(session, [row.id for row in found.items])
-        return DatasetCollection.from_rows(found.items, references, found.total_entries)
+        return model_response(
+            DatasetCollection.from_rows(found.items, references, found.total_entries)
+        )
 
 
-@router.get("/datasets/events", name="get_dataset_events", dependencies=[requires(READ, DATASET)])
+@router.get(
+    "/datasets/events",
+    name="get_dataset_events",
+    dependencies=[requires(READ, DATASET)],
+    response_model=DatasetEventCollection,
+)
 def get_dataset_events(
     db: DbDep,
     page: PageDep,
@@ -74,7 +87,7 @@ def get_dataset_events(
     source_task_id: str | None = None,
     source_run_id: str | None = None,
     source_map_index: IntFilter = None,
-) -> DatasetEventCollection:
+) -> Response:
     filters = EventFilter(
         dataset_id, source_dag_id, source_task_id, source_run_id, source_map_index
     )
@@ -84,7 +97,9 @@ def get_dataset_events(
         )
         uris = datasets.dataset_uris(session, {row.dataset_id for row in found.items})
         created = datasets.created_dagruns(session, [row.id for row in found.items])
-        return DatasetEventCollection.from_rows(found.items, uris, created, found.total_entries)
+        return model_response(
+            DatasetEventCollection.from_rows(found.items, uris, created, found.total_entries)
+        )
 
 
 @router.post(
@@ -104,12 +119,13 @@ def create_dataset_event(body: CreateDatasetEvent, db: DbDep) -> DatasetEvent:
     "/datasets/queuedEvent/{uri:path}",
     name="get_dataset_queued_events",
     dependencies=[requires(READ, DATASET)],
+    response_model=QueuedEventCollection,
 )
 def get_dataset_queued_events(
     uri: str, before: BeforeDep, db: DbDep, principal: PrincipalDep
-) -> QueuedEventCollection:
+) -> Response:
     filters = QueueFilter(uri=uri, before=before, dag_ids=principal.grants.dag_filter(READ))
-    return QueuedEventCollection.from_events(_queued(db, filters))
+    return model_response(QueuedEventCollection.from_events(_queued(db, filters)))
 
 
 @router.delete(
@@ -162,12 +178,15 @@ def delete_dag_dataset_queued_event(
     "/dags/{dag_id}/datasets/queuedEvent",
     name="get_dag_dataset_queued_events",
     dependencies=[requires(READ, DATASET)],
+    response_model=QueuedEventCollection,
 )
 def get_dag_dataset_queued_events(
     dag_id: str, before: BeforeDep, db: DbDep, principal: PrincipalDep
-) -> QueuedEventCollection:
+) -> Response:
     check_dag(principal, READ, dag_id)
-    return QueuedEventCollection.from_events(_queued(db, QueueFilter(dag_id=dag_id, before=before)))
+    return model_response(
+        QueuedEventCollection.from_events(_queued(db, QueueFilter(dag_id=dag_id, before=before)))
+    )
 
 
 @router.delete(

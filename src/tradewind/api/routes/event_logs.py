@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, check_dag, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.ordering import column_order
 from tradewind.api.schemas.base import ApiDateTime, DbInt
 from tradewind.api.schemas.event_log import COLUMNS, EventLog, EventLogCollection
@@ -53,13 +54,18 @@ def _names(comma_list: str | None) -> list[str] | None:
     return names or None
 
 
-@router.get("/eventLogs", name="get_event_logs", dependencies=[requires(READ, AUDIT_LOG)])
+@router.get(
+    "/eventLogs",
+    name="get_event_logs",
+    dependencies=[requires(READ, AUDIT_LOG)],
+    response_model=EventLogCollection,
+)
 def get_event_logs(
     db: DbDep,
     page: PageDep,
     principal: PrincipalDep,
     where: Annotated[EventLogFilter, Depends(event_log_filter)],
-) -> EventLogCollection:
+) -> Response:
     readable = principal.grants.dag_filter(READ)
     if readable is not None:
         # Someone allowed to read only some DAGs sees only the events about those.
@@ -72,7 +78,7 @@ def get_event_logs(
             offset=page.offset,
             order_by=column_order(page.order_by, COLUMNS),
         )
-        return EventLogCollection.from_page(found)
+        return model_response(EventLogCollection.from_page(found))
 
 
 @router.get(

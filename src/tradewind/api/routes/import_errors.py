@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.ordering import column_order
 from tradewind.api.schemas.base import DbInt
 from tradewind.api.schemas.import_error import (
@@ -20,8 +21,13 @@ from tradewind.storage.repositories import import_errors
 router = APIRouter(tags=["ImportError"])
 
 
-@router.get("/importErrors", name="get_import_errors", dependencies=[requires(READ, IMPORT_ERROR)])
-def get_import_errors(db: DbDep, page: PageDep, principal: PrincipalDep) -> ImportErrorCollection:
+@router.get(
+    "/importErrors",
+    name="get_import_errors",
+    dependencies=[requires(READ, IMPORT_ERROR)],
+    response_model=ImportErrorCollection,
+)
+def get_import_errors(db: DbDep, page: PageDep, principal: PrincipalDep) -> Response:
     readable = principal.grants.dag_filter(READ)
     with db.read() as session:
         found = import_errors.list_import_errors(
@@ -33,7 +39,9 @@ def get_import_errors(db: DbDep, page: PageDep, principal: PrincipalDep) -> Impo
         )
         files = [row.filename for row in found.items] if readable is not None else []
         dags_of_file = import_errors.dag_ids_by_file(session, files)
-        return ImportErrorCollection.from_page(found, readable=readable, dags_of_file=dags_of_file)
+        return model_response(
+            ImportErrorCollection.from_page(found, readable=readable, dags_of_file=dags_of_file)
+        )
 
 
 @router.get(

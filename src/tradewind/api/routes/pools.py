@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from tradewind.api.deps import DbDep, PageDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.pool import Pool, PoolBody, PoolCollection
 from tradewind.api.update_mask import masked_changes, update_mask_param
 from tradewind.errors import InvalidInput
@@ -17,14 +18,18 @@ from tradewind.storage.repositories import pools
 router = APIRouter(tags=["Pool"])
 
 
-@router.get("/pools", name="get_pools", dependencies=[requires(READ, POOL)])
-def get_pools(db: DbDep, page: PageDep) -> PoolCollection:
+@router.get(
+    "/pools", name="get_pools", dependencies=[requires(READ, POOL)], response_model=PoolCollection
+)
+def get_pools(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         found = pools.list_pools(
             session, limit=page.limit, offset=page.offset, order_by=page.order_by
         )
         usage = pools.pool_usage(session, [row.name for row in found.items])
-        return PoolCollection.from_rows(list(found.items), usage, found.total_entries)
+        return model_response(
+            PoolCollection.from_rows(list(found.items), usage, found.total_entries)
+        )
 
 
 @router.get("/pools/{pool_name}", name="get_pool", dependencies=[requires(READ, POOL)])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from tradewind.api.deps import DbDep, PageDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.role import (
     Action,
     ActionCollection,
@@ -22,13 +23,15 @@ from tradewind.security.permissions import CREATE, DELETE, EDIT, PERMISSION, REA
 router = APIRouter(tags=["Role"])
 
 
-@router.get("/roles", name="get_roles", dependencies=[requires(READ, ROLE)])
-def get_roles(db: DbDep, page: PageDep) -> RoleCollection:
+@router.get(
+    "/roles", name="get_roles", dependencies=[requires(READ, ROLE)], response_model=RoleCollection
+)
+def get_roles(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         found = roles.list_roles(
             session, limit=page.limit, offset=page.offset, order_by=page.order_by
         )
-        return RoleCollection.from_rows(found.items, found.total_entries)
+        return model_response(RoleCollection.from_rows(found.items, found.total_entries))
 
 
 @router.get("/roles/{role_name}", name="get_role", dependencies=[requires(READ, ROLE)])
@@ -76,9 +79,12 @@ def delete_role(role_name: str, db: DbDep) -> Response:
     name="get_permissions",
     tags=["Permission"],
     dependencies=[requires(READ, PERMISSION)],
+    response_model=ActionCollection,
 )
-def get_permissions(db: DbDep, page: PageDep) -> ActionCollection:
+def get_permissions(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         names = roles.list_actions(session)
     shown = names[page.offset : page.offset + page.limit]
-    return ActionCollection(actions=[Action(name=n) for n in shown], total_entries=len(names))
+    return model_response(
+        ActionCollection(actions=[Action(name=n) for n in shown], total_entries=len(names))
+    )

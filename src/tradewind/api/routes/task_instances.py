@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from tradewind.api.auth.middleware import Principal
@@ -32,6 +32,7 @@ from tradewind.api.deps import (
     check_dag,
     requires,
 )
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.task_instance import (
     ExtraLinkCollection,
     ListTaskInstanceForm,
@@ -65,7 +66,9 @@ _READ = [requires(READ, TASK_INSTANCE)]
 _EDIT = [requires(EDIT, TASK_INSTANCE)]
 
 
-@router.get(_TIS, name="get_task_instances", dependencies=_READ)
+@router.get(
+    _TIS, name="get_task_instances", dependencies=_READ, response_model=TaskInstanceCollection
+)
 def get_task_instances(
     dag_id: str,
     dag_run_id: str,
@@ -73,7 +76,7 @@ def get_task_instances(
     page: PageDep,
     principal: PrincipalDep,
     filters: FiltersDep,
-) -> TaskInstanceCollection:
+) -> Response:
     dag_ids = None
     if dag_id == "~":
         dag_ids = principal.grants.dag_filter(READ)
@@ -90,15 +93,20 @@ def get_task_instances(
             offset=page.offset,
             **filters.query(),
         )
-        return TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        return model_response(
+            TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        )
 
 
 @router.post(
-    "/dags/~/dagRuns/~/taskInstances/list", name="get_task_instances_batch", dependencies=_READ
+    "/dags/~/dagRuns/~/taskInstances/list",
+    name="get_task_instances_batch",
+    dependencies=_READ,
+    response_model=TaskInstanceCollection,
 )
 def get_task_instances_batch(
     body: ListTaskInstanceForm, db: DbDep, principal: PrincipalDep, settings: SettingsDep
-) -> TaskInstanceCollection:
+) -> Response:
     dag_ids = _batch_dag_ids(principal, body.dag_ids)
     with db.read() as session:
         found = ti_repo.list_task_instances(
@@ -111,10 +119,17 @@ def get_task_instances_batch(
             offset=body.page_offset,
             **TaskInstanceFilters.from_form(body).query(),
         )
-        return TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        return model_response(
+            TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        )
 
 
-@router.get(_TI + "/listMapped", name="get_mapped_task_instances", dependencies=_READ)
+@router.get(
+    _TI + "/listMapped",
+    name="get_mapped_task_instances",
+    dependencies=_READ,
+    response_model=TaskInstanceCollection,
+)
 def get_mapped_task_instances(
     dag_id: str,
     dag_run_id: str,
@@ -123,7 +138,7 @@ def get_mapped_task_instances(
     page: PageDep,
     principal: PrincipalDep,
     filters: FiltersDep,
-) -> TaskInstanceCollection:
+) -> Response:
     check_dag(principal, READ, dag_id)
     with db.read() as session:
         found = list_mapped_task_instances(
@@ -136,10 +151,14 @@ def get_mapped_task_instances(
             offset=page.offset,
             **filters.query(),
         )
-        return TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        return model_response(
+            TaskInstanceCollection.from_page(found, load_details(session, found.items))
+        )
 
 
-@router.get(_TI + "/links", name="get_extra_links", dependencies=_READ)
+@router.get(
+    _TI + "/links", name="get_extra_links", dependencies=_READ, response_model=ExtraLinkCollection
+)
 def get_extra_links(
     dag_id: str,
     dag_run_id: str,
@@ -147,26 +166,36 @@ def get_extra_links(
     db: DbDep,
     principal: PrincipalDep,
     map_index: int = -1,
-) -> ExtraLinkCollection:
+) -> Response:
     check_dag(principal, READ, dag_id)
     with db.read() as session:
         ti_repo.require_task_instance(session, dag_id, dag_run_id, task_id, map_index)
     # No built-in operator defines extra links yet.
-    return ExtraLinkCollection({})
+    return model_response(ExtraLinkCollection({}))
 
 
-@router.get(_TI + "/dependencies", name="get_task_instance_dependencies", dependencies=_READ)
+@router.get(
+    _TI + "/dependencies",
+    name="get_task_instance_dependencies",
+    dependencies=_READ,
+    response_model=TaskInstanceDependencyCollection,
+)
 def get_task_instance_dependencies(
     dag_id: str, dag_run_id: str, task_id: str, db: DbDep, principal: PrincipalDep
-) -> TaskInstanceDependencyCollection:
-    return _dependencies(db, principal, dag_id, dag_run_id, task_id, -1)
+) -> Response:
+    return model_response(_dependencies(db, principal, dag_id, dag_run_id, task_id, -1))
 
 
-@router.get(_TI + "/tries", name="get_task_instance_tries", dependencies=_READ)
+@router.get(
+    _TI + "/tries",
+    name="get_task_instance_tries",
+    dependencies=_READ,
+    response_model=TaskInstanceHistoryCollection,
+)
 def get_task_instance_tries(
     dag_id: str, dag_run_id: str, task_id: str, db: DbDep, page: PageDep, principal: PrincipalDep
-) -> TaskInstanceHistoryCollection:
-    return _tries(db, principal, page, dag_id, dag_run_id, task_id, -1)
+) -> Response:
+    return model_response(_tries(db, principal, page, dag_id, dag_run_id, task_id, -1))
 
 
 @router.get(
@@ -220,6 +249,7 @@ def patch_task_instance(
     _MAPPED + "/dependencies",
     name="get_mapped_task_instance_dependencies",
     dependencies=_READ,
+    response_model=TaskInstanceDependencyCollection,
 )
 def get_mapped_task_instance_dependencies(
     dag_id: str,
@@ -228,11 +258,16 @@ def get_mapped_task_instance_dependencies(
     map_index: int,
     db: DbDep,
     principal: PrincipalDep,
-) -> TaskInstanceDependencyCollection:
-    return _dependencies(db, principal, dag_id, dag_run_id, task_id, map_index)
+) -> Response:
+    return model_response(_dependencies(db, principal, dag_id, dag_run_id, task_id, map_index))
 
 
-@router.get(_MAPPED + "/tries", name="get_mapped_task_instance_tries", dependencies=_READ)
+@router.get(
+    _MAPPED + "/tries",
+    name="get_mapped_task_instance_tries",
+    dependencies=_READ,
+    response_model=TaskInstanceHistoryCollection,
+)
 def get_mapped_task_instance_tries(
     dag_id: str,
     dag_run_id: str,
@@ -241,8 +276,8 @@ def get_mapped_task_instance_tries(
     db: DbDep,
     page: PageDep,
     principal: PrincipalDep,
-) -> TaskInstanceHistoryCollection:
-    return _tries(db, principal, page, dag_id, dag_run_id, task_id, map_index)
+) -> Response:
+    return model_response(_tries(db, principal, page, dag_id, dag_run_id, task_id, map_index))
 
 
 @router.get(

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from tradewind.api.deps import DbDep, PageDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.user import UserBody, UserCollection, UserCollectionItem
 from tradewind.api.update_mask import masked_changes, update_mask_param
 from tradewind.errors import InvalidInput
@@ -24,13 +25,15 @@ DEFAULT_ROLE = "Public"
 _REQUIRED = ("username", "email", "first_name", "last_name", "password")
 
 
-@router.get("/users", name="get_users", dependencies=[requires(READ, USER)])
-def get_users(db: DbDep, page: PageDep) -> UserCollection:
+@router.get(
+    "/users", name="get_users", dependencies=[requires(READ, USER)], response_model=UserCollection
+)
+def get_users(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         found = users.list_users(
             session, limit=page.limit, offset=page.offset, order_by=page.order_by
         )
-        return UserCollection.from_rows(list(found.items), found.total_entries)
+        return model_response(UserCollection.from_rows(list(found.items), found.total_entries))
 
 
 @router.get("/users/{username}", name="get_user", dependencies=[requires(READ, USER)])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from tradewind.api.deps import DbDep, PageDep, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.ordering import column_order
 from tradewind.api.schemas.variable import COLUMNS, Variable, VariableBody, VariableCollection
 from tradewind.api.update_mask import update_mask_param
@@ -17,8 +18,13 @@ from tradewind.storage.repositories import variables
 router = APIRouter(tags=["Variable"])
 
 
-@router.get("/variables", name="get_variables", dependencies=[requires(READ, VARIABLE)])
-def get_variables(db: DbDep, page: PageDep) -> VariableCollection:
+@router.get(
+    "/variables",
+    name="get_variables",
+    dependencies=[requires(READ, VARIABLE)],
+    response_model=VariableCollection,
+)
+def get_variables(db: DbDep, page: PageDep) -> Response:
     with db.read() as session:
         found = variables.list_variables(
             session,
@@ -27,7 +33,7 @@ def get_variables(db: DbDep, page: PageDep) -> VariableCollection:
             # Airflow's default order is by id: the order variables were created in.
             order_by=column_order(page.order_by, COLUMNS) or "id",
         )
-        return VariableCollection.from_page(found)
+        return model_response(VariableCollection.from_page(found))
 
 
 @router.post("/variables", name="post_variables", dependencies=[requires(CREATE, VARIABLE)])

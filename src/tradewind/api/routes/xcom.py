@@ -9,9 +9,10 @@ a 404.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, check_dag, requires
+from tradewind.api.model_response import model_response
 from tradewind.api.schemas.xcom import XCom, XComCollection
 from tradewind.security.permissions import DAG, READ, XCOM
 from tradewind.storage.repositories import xcom as xcom_repo
@@ -22,7 +23,9 @@ ENTRIES = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntri
 _READ_XCOMS = [requires(READ, XCOM), requires(READ, DAG)]
 
 
-@router.get(ENTRIES, name="get_xcom_entries", dependencies=_READ_XCOMS)
+@router.get(
+    ENTRIES, name="get_xcom_entries", dependencies=_READ_XCOMS, response_model=XComCollection
+)
 def get_xcom_entries(
     dag_id: str,
     dag_run_id: str,
@@ -32,7 +35,7 @@ def get_xcom_entries(
     page: PageDep,
     map_index: int | None = None,
     xcom_key: str | None = None,
-) -> XComCollection:
+) -> Response:
     readable = principal.grants.dag_filter(READ) if dag_id == "~" else None
     if dag_id != "~":
         check_dag(principal, READ, dag_id)
@@ -48,7 +51,7 @@ def get_xcom_entries(
             limit=page.limit,
             offset=page.offset,
         )
-        return XComCollection.from_page(found)
+        return model_response(XComCollection.from_page(found))
 
 
 @router.get(ENTRIES + "/{xcom_key:path}", name="get_xcom_entry", dependencies=_READ_XCOMS)
