@@ -31,6 +31,7 @@ socket (the worker closed it) makes the forker exit once its task processes have
 
 from __future__ import annotations
 
+import collections
 import gc
 import os
 import pickle
@@ -59,6 +60,8 @@ class Forker:
         self._sock = sock
         self.pid = pid
         self._exits: dict[int, int] = {}
+        self._forked: collections.deque[TaskProcess] = collections.deque()
+        self._requested = 0
 
     @classmethod
     def start(cls, closing: list[IO[bytes] | int], config: WorkerConfig) -> Forker:
@@ -78,14 +81,19 @@ class Forker:
         theirs.close()
         return cls(ours, pid)
 
-    def spawn(self, fileloc: str | None = None, dag_id: str | None = None) -> TaskProcess:
-        """A new spare task process (with ``fileloc`` imported first, if given)."""
+    def request_spare(self, fileloc: str | None = None, dag_id: str | None = None) -> None:
+        """Ask for a new spare task process (with ``fileloc`` imported first, if given)
+        without waiting: the forker imports and forks while the current try runs."""
         self._sock.send(pickle.dumps(("fork", fileloc, dag_id)))
-        while True:
-            message, fds = self._receive()
-            if message[0] == "forked":
-                handoff, outcome = fds
-                return TaskProcess(int(message[1]), handoff, outcome, self)
+        self._requested += 1
+
+    def take_spare(self) -> TaskProcess:
+        """The oldest requested spare, waiting for it if the forker is not done yet."""
+        if not self._forked and not self._requested:
+            self.request_spare()
+        while not self._forked:
+            self._receive()
+        return self._forked.popleft()
 
     def wait(self, pid: int) -> int:
         """Block until task process ``pid`` exits; its exit code (-N: signal N)."""
@@ -94,21 +102,30 @@ class Forker:
         return self._exits.pop(pid)
 
     def stop(self) -> None:
-        """Close the socket (the forker exits once its task processes have) and reap it."""
+        """Close the socket (the forker exits once its task processes have) and reap it.
+
+        Spares received but never used are retired first: their pipes end here, and a
+        spare whose pipe stays open would wait forever, and the forker with it.
+        """
+        while self._forked:
+            self._forked.popleft().retire()
         self._sock.close()
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
 
-    def _receive(self) -> tuple[tuple[Any, ...], list[int]]:
+    def _receive(self) -> None:
         data, fds, _flags, _address = socket.recv_fds(self._sock, _MAX_MESSAGE, 2)
         if not data:
             raise RuntimeError("The forker process died")
         message: tuple[Any, ...] = pickle.loads(data)
         if message[0] == "exited":
             self._exits[int(message[1])] = int(message[2])
-        return message, list(fds)
+        elif message[0] == "forked":
+            handoff, outcome = fds
+            self._forked.append(TaskProcess(int(message[1]), handoff, outcome, self))
+            self._requested -= 1
 
 
 def _forker_main(

@@ -106,10 +106,13 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
     try (heartbeats, a user's clear or mark), record its outcome and report its exit."""
     sessions = session_factory(config.engine)
     interval = config.heartbeat_interval or heartbeat_interval_for(config.settings)
-    spare = forker.spawn()
+    forker.request_spare()
+    spare: TaskProcess | None = None
     try:
         while (received := read_workload(inbox)) is not None:
             seq, workload = received
+            if spare is None:
+                spare = forker.take_spare()
             try:
                 claimed = claim_workload(workload, sessions=sessions, pid=spare.pid)
             except Exception:
@@ -120,11 +123,13 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
                 send(results_fd, seq, "exited", code=0)
                 continue
             send(results_fd, seq, "started")
-            running = spare
+            running, spare = spare, None
             while not running.hand(workload, claimed):  # the spare died waiting
-                running = forker.spawn(workload.fileloc, workload.dag_id)
+                forker.request_spare(workload.fileloc, workload.dag_id)
+                running = forker.take_spare()
             send(results_fd, seq, "forked", pid=running.pid)
-            spare = forker.spawn(workload.fileloc, workload.dag_id)
+            # Not awaited: the forker imports the DAG file and forks while the try runs.
+            forker.request_spare(workload.fileloc, workload.dag_id)
             outcome = running.collect_outcome(
                 interval, functools.partial(_heartbeat, running, workload, sessions)
             )
@@ -134,7 +139,9 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
                 send(results_fd, seq, "finished", state=outcome.state.value)
             send(results_fd, seq, "exited", code=code)
     finally:
-        _retire(spare)
+        if spare is not None:
+            _retire(spare)
+        # A spare still being forked gets end of file once the forker's socket closes.
 
 
 def _heartbeat(
