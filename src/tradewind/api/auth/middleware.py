@@ -86,15 +86,19 @@ class AuthenticationMiddleware:
         return path not in self.public_paths and not path.startswith(API_PREFIX + "/ui/")
 
     def _authenticate(self, connection: HTTPConnection) -> Principal | None:
+        presented = [
+            (backend, digest)
+            for backend in self.backends
+            if (digest := backend.credential_key(connection)) is not None
+        ]
+        if not presented:  # nothing any backend could accept: no database work at all
+            return None
         # One short transaction; a backend may record a login or a failure in it.
         with transaction(self.session_factory) as session:
             # Read before any principal is loaded: see tradewind.security.generation.
             generation = read_generation(session)
             now = datetime.now(UTC)
-            for backend in self.backends:
-                digest = backend.credential_key(connection)
-                if digest is None:
-                    continue
+            for backend, digest in presented:
                 key = (backend.name, digest)
                 principal = self.principals.get(key, generation, now)
                 if principal is not None:
