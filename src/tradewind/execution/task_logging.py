@@ -152,7 +152,10 @@ def capture_task_log(
         handler.setLevel(logging.INFO)
         logger.addHandler(handler)
     previous_level = logger.level
-    if logger.getEffectiveLevel() > logging.INFO:
+    # setLevel clears the level caches of every logger in the process (hundreds, with
+    # SQLAlchemy's): only when needed. Workers set INFO once, before forking tries.
+    raised = logger.getEffectiveLevel() > logging.INFO
+    if raised:
         logger.setLevel(logging.INFO)
     stdout = StreamToLogger(logger, logging.INFO)
     stderr = StreamToLogger(logger, logging.WARNING)
@@ -165,7 +168,8 @@ def capture_task_log(
             stdout.flush()
             stderr.flush()
     finally:
-        logger.setLevel(previous_level)
+        if raised:
+            logger.setLevel(previous_level)
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()

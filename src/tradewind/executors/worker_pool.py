@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.execution.db_task_instance import ClaimedTry, heartbeat_try
 from tradewind.execution.outcome import TryOutcome
+from tradewind.execution.task_logging import TASK_LOGGER_NAME
 from tradewind.execution.worker import (
     claim_workload,
     heartbeat_interval_for,
@@ -189,3 +190,5 @@ def warm_up(engine: Engine) -> None:
     sa.orm.configure_mappers()
     rehearse(engine)
     engine.dispose()
+    # Tries log at INFO; set once here rather than raised and restored in every try.
+    logging.getLogger(TASK_LOGGER_NAME).setLevel(logging.INFO)
