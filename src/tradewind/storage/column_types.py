@@ -48,6 +48,28 @@ class UtcDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, text straight to an aware datetime in one step.
+
+        SQLAlchemy would parse the text into a naive datetime, then call
+        :meth:`process_result_value` to attach the zone: two Python calls per value,
+        ~10 % of a 100-run API page. ``fromisoformat`` reads SQLAlchemy's stored format
+        (``2024-01-01 00:00:00.000000``) and any ISO text written by other tools.
+        """
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            parsed = parse(value)
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+
+        return process
+
 
 def json_type() -> sa.types.TypeEngine[Any]:
     """JSON on SQLite, JSONB on PostgreSQL (indexable, compact, compared by value).

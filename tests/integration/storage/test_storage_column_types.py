@@ -35,6 +35,30 @@ def test_aware_datetime_comes_back_in_utc(session: Session) -> None:
     assert loaded.hour == 12 and loaded.microsecond == 123456
 
 
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2024-06-01 12:30:15.123456", datetime(2024, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)),
+        ("2024-06-01 12:30:15", datetime(2024, 6, 1, 12, 30, 15, tzinfo=UTC)),
+        ("2024-06-01T14:30:15+02:00", datetime(2024, 6, 1, 12, 30, 15, tzinfo=UTC)),
+    ],
+)
+def test_datetime_text_written_by_other_tools_reads_as_utc(
+    session: Session, stored: str, expected: datetime
+) -> None:
+    # On SQLite the column is text; rows written by hand or by another tool must read
+    # back as aware UTC datetimes like our own (PostgreSQL parses the text itself).
+    _dag(session)
+    session.execute(sa.update(DagRow).values(next_dagrun=sa.literal_column(f"'{stored}'")))
+    session.commit()
+    session.expire_all()
+
+    loaded = session.scalar(sa.select(DagRow.next_dagrun))
+
+    assert loaded == expected
+    assert loaded is not None and loaded.tzinfo == UTC
+
+
 def test_naive_datetime_is_refused(session: Session) -> None:
     _dag(session).next_dagrun = datetime(2024, 6, 1, 12, 0)
     with pytest.raises(sa.exc.StatementError) as raised:
