@@ -58,11 +58,6 @@ def _start_scheduler(
     return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
 
 
-def _dag_stored(session_factory: sessionmaker[Session]) -> bool:
-    with transaction(session_factory) as session:
-        return session.get(DagRow, "from_cli") is not None
-
-
 def test_the_scheduler_command_runs_a_triggered_run_and_stops_on_sigterm(
     db_url: str,
     engine: Engine,
@@ -81,7 +76,8 @@ def test_the_scheduler_command_runs_a_triggered_run_and_stops_on_sigterm(
         },
     )
     try:
-        assert wait_for(lambda: _dag_stored(session_factory), timeout=60), "DAG never parsed"
+        parsed = wait_for(lambda: _stored(session_factory, "from_cli"), timeout=60)
+        assert parsed, "DAG never parsed"
         run_id = trigger(session_factory, "from_cli", now=datetime.now(UTC))
         notify_scheduler(load_settings(environ={}, home=home), engine)
         assert wait_for(lambda: run_state(session_factory, "from_cli", run_id) == "success")

@@ -64,7 +64,7 @@ def get_dag_runs_batch(
     if readable is not None:
         dag_ids = sorted(readable & set(dag_ids) if dag_ids else readable)
     with db.read() as session:
-        found = run_repo.list_dag_runs(
+        found = run_repo.list_dag_run_records(
             session,
             dag_ids=dag_ids,
             states=body.states or None,
