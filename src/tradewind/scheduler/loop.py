@@ -10,7 +10,8 @@ queued task instances sent to the executor.
 Between ticks the loop waits in ``select`` on the executor's event descriptor and the
 wake-up sockets (:mod:`tradewind.storage.wakeup`), so a triggered run or a finished
 task is acted on within milliseconds; it ticks again at once when the last tick changed
-anything, and at the latest every ``[scheduler] sweep_interval`` seconds, the safety net
+anything but the queueing of tries (queued tries change nothing until they report back),
+and at the latest every ``[scheduler] sweep_interval`` seconds, the safety net
 for a lost wake-up. Executor messages that change nothing the planner reads (a try
 started; a task process exited while no ready try lacked a slot) wake the loop but
 cause no tick: a try sends four messages, and a tick per message was a write
@@ -80,7 +81,7 @@ _FINAL_STATES = frozenset(
 @dataclass
 class TickStats(AppliedCounts):
     """What one tick did: what its decisions changed, plus the tick's own chores;
-    ``changed`` (any count but ``seconds``) says whether to tick again at once."""
+    ``calls_for_another`` says whether to tick again at once."""
 
     next_runs_computed: int = 0
     zombies: int = 0
@@ -90,6 +91,17 @@ class TickStats(AppliedCounts):
     @property
     def changed(self) -> bool:
         return any(value for name, value in vars(self).items() if name != "seconds")
+
+    @property
+    def calls_for_another(self) -> bool:
+        """True when the next tick may find more to do: anything changed but the
+        queueing of tries. Tries only queued change nothing the planner reads until
+        they report back (which wakes the loop); an immediate tick would find nothing,
+        and its write transaction would hold up the workers claiming those very tries.
+        """
+        return any(
+            value for name, value in vars(self).items() if name not in ("seconds", "tis_queued")
+        )
 
 
 class Scheduler:
@@ -258,10 +270,13 @@ class Scheduler:
 
         A final state needs no write (the worker recorded it) but makes the next run
         ready: tick. A lost try (its worker died) is retried or failed here, guarded on
-        its try number and on it not having reached a final state.
+        its try number and on it not having reached a final state: tick after that too.
+        A final state that woke the loop for the tick just run (kept by :meth:`_wait`)
+        was already recorded when that tick read, so it does not call for another.
         """
-        events, self._pending_events = self._pending_events, []
-        events += self.executor.poll_events()
+        seen, self._pending_events = self._pending_events, []
+        fresh = self.executor.poll_events()
+        events = seen + fresh
         lost = [event for event in events if event.lost]
         if lost:
             now = self.clock()
@@ -281,7 +296,9 @@ class Scheduler:
                             event.workload.key, event.detail or "no detail",
                             event.workload.try_number, found[0][4],
                         )  # fmt: skip
-        return sum(1 for event in events if event.lost or event.state in _FINAL_STATES)
+        return len(lost) + sum(
+            1 for event in fresh if not event.lost and event.state in _FINAL_STATES
+        )
 
     # -- the loop --------------------------------------------------------------------
 
@@ -322,7 +339,7 @@ class Scheduler:
                     continue
                 backoff = 0.0
                 full = False
-                if stats.changed or ready_events:
+                if stats.calls_for_another or ready_events:
                     continue
                 full = self._wait(self._until_due())
         finally:
