@@ -67,6 +67,23 @@ def secret(var):
     print("password is", var.value.get("db_password"))
 
 
+def note_own_return_value(context):
+    with open(SIDE_EFFECTS, "a") as file:
+        file.write(repr(context["ti"].xcom_pull(task_ids="own")) + "\\n")
+
+
+def unserialisable():
+    return object()
+
+
+def early_then_late(ti):
+    ti.xcom_push("early", "pushed at once")
+    deadline = time.monotonic() + 20
+    while not os.path.exists(SIDE_EFFECTS) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "late"
+
+
 with DAG("contract", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     PythonOperator(task_id="push", python_callable=push)
     PythonOperator(task_id="pull", python_callable=pull)
@@ -80,6 +97,11 @@ with DAG("contract", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     )
     PythonOperator(task_id="forever", python_callable=sleepy)
     PythonOperator(task_id="secret", python_callable=secret)
+    PythonOperator(
+        task_id="own", python_callable=push, on_success_callback=note_own_return_value
+    )
+    PythonOperator(task_id="unserialisable", python_callable=unserialisable)
+    PythonOperator(task_id="early_then_late", python_callable=early_then_late)
     branch = BranchPythonOperator(task_id="branch", python_callable=lambda: "right")
     branch >> [
         PythonOperator(task_id="left", python_callable=push),

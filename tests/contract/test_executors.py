@@ -112,6 +112,60 @@ def test_xcom_pushed_upstream_is_pulled_downstream(
     assert values == {"push": {"n": 41}, "pull": 42}
 
 
+def test_a_try_reads_its_own_return_value_before_it_is_recorded(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, tmp_path: Path
+) -> None:
+    """The return value is written with the outcome; the try's own callbacks see it."""
+    own = make_try(session_factory, dag_file, "own")
+    assert final(run(executor, own)) == [("own", "success", False)]
+    assert (tmp_path / "side_effects.txt").read_text() == "{'n': 41}\n"
+    assert xcoms(session_factory) == {("own", "return_value"): {"n": 41}}
+
+
+def test_a_return_value_that_is_not_json_fails_the_try(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path, settings: Settings
+) -> None:
+    work = make_try(session_factory, dag_file, "unserialisable")
+    assert final(run(executor, work)) == [("unserialisable", "failed", False)]
+    assert "is not JSON-serialisable" in log_path(settings, work).read_text()
+    assert xcoms(session_factory) == {}
+
+
+def test_a_try_cleared_while_it_runs_stores_no_return_value(
+    kind: str,
+    executor: Executor,
+    session_factory: sessionmaker[Session],
+    dag_file: Path,
+    tmp_path: Path,
+) -> None:
+    """Pushes by the task are visible at once; its return value only with its outcome,
+    which a try cleared meanwhile does not get to record."""
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    work = make_try(session_factory, dag_file, "early_then_late")
+    executor.queue(work)
+    deadline = time.monotonic() + 20
+    while ("early_then_late", "early") not in xcoms(session_factory):
+        assert time.monotonic() < deadline, "the explicit push never became visible"
+        executor.poll_events()
+        time.sleep(0.01)
+    with transaction(session_factory, sqlite_begin="IMMEDIATE") as session:  # a user's clear
+        session.execute(
+            sa.update(TaskInstanceRow)
+            .where(TaskInstanceRow.id == work.ti_id)
+            .values(state=None, try_number=2)
+        )
+    (tmp_path / "side_effects.txt").write_text("go\n")
+    run(executor)
+    assert xcoms(session_factory) == {("early_then_late", "early"): "pushed at once"}
+
+
+def xcoms(sessions: sessionmaker[Session]) -> dict[tuple[str, str], object]:
+    with sessions() as session:
+        rows = session.execute(sa.select(XComRow)).scalars()
+        return {(row.task_id, row.key): row.value for row in rows}
+
+
 def test_a_failing_try_is_retried_then_fails_with_its_history_archived(
     executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
 ) -> None:

@@ -31,6 +31,7 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradewind.execution.db_xcom import write_xcoms
 from tradewind.sdk.states import TaskInstanceState
 from tradewind.services.datasets import register_outlet_events
 from tradewind.storage.engine import transaction
@@ -241,6 +242,7 @@ def record_try(
     rendered_fields: Mapping[str, Any] | None,
     skipped_task_ids: Iterable[str] = (),
     reschedule_at: datetime | None = None,
+    xcoms: Iterable[tuple[str, Any]] = (),
 ) -> bool:
     """Move the try ``running -> state`` with its side effects, in one transaction.
 
@@ -248,7 +250,8 @@ def record_try(
     ``skipped`` the task instances of ``skipped_task_ids`` in this run that have not
     started (state none or ``scheduled``); record a sensor's reschedule; on success,
     record an update of each dataset in the task's ``outlets`` (as the DAG processor
-    stored them) and queue it for the DAGs scheduled on it.
+    stored them) and queue it for the DAGs scheduled on it; store ``xcoms``, the
+    ``(key, value)`` XComs the try held (its return value), whatever the state.
 
     Returns:
         False when the guard failed: the try was cleared or changed meanwhile, and
@@ -267,6 +270,9 @@ def record_try(
         )
         if _rowcount(done) != 1:
             return False
+        if xcoms:
+            ti_key = {name: getattr(ident, name) for name in TI_KEY}
+            write_xcoms(session, ti_key, xcoms)
         if state == TaskInstanceState.UP_FOR_RETRY:
             _archive(session, ident, as_state=TaskInstanceState.FAILED)
         skipped = sorted(set(skipped_task_ids) - {ident.task_id})

@@ -35,6 +35,9 @@ class TryOutcome:
         rendered_fields: the task's template fields after rendering, for the
             "Rendered Template" view; empty when rendering failed.
         deferral: for ``deferred``, the ``TaskDeferred`` raised (trigger, method, timeout).
+        held_xcoms: ``(key, value)`` XComs of the return value that a worker's task
+            process held instead of writing them; the worker writes them with the
+            outcome (:class:`~tradewind.execution.db_xcom.DatabaseXComStore`).
     """
 
     state: TaskInstanceState
@@ -48,6 +51,7 @@ class TryOutcome:
     next_retry_at: datetime | None = None
     rendered_fields: Mapping[str, Any] = field(default_factory=dict)
     deferral: Any = None
+    held_xcoms: tuple[tuple[str, Any], ...] = ()
 
     @property
     def finished(self) -> bool:

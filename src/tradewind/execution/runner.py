@@ -8,7 +8,9 @@ The steps, in Airflow 2.10's order:
 3. ``pre_execute``, ``on_execute_callback``, then ``execute`` under
    ``execution_timeout`` (see :mod:`tradewind.execution.timeout`);
 4. push the return value to XCom (``return_value``; with ``multiple_outputs``
-   also one XCom per key), only when ``do_xcom_push`` and it is not None;
+   also one XCom per key), only when ``do_xcom_push`` and it is not None — with
+   ``ti.xcom_push``, or with the ``push_return_value`` the caller passes (a worker
+   holds them and writes them with the try's outcome, in one transaction);
 5. ``post_execute``;
 6. map the way the try ended to a state — ``TaskSkipped`` → skipped,
    ``TaskFailed``/``SensorTimeout`` → failed, ``RescheduleTask`` →
@@ -48,6 +50,8 @@ from tradewind.sdk.xcom_arg import RETURN_VALUE_KEY
 log = logging.getLogger("tradewind.task")
 
 Clock = Callable[[], datetime]
+#: Pushes one XCom of the try's own task instance: ``(key, value)``.
+XComPush = Callable[[str, Any], None]
 
 
 class TryTaskInstance(RuntimeTaskInstance, Protocol):
@@ -69,6 +73,7 @@ def run_task_try(
     context: Mapping[str, Any],
     ti: TryTaskInstance,
     clock: Clock,
+    push_return_value: XComPush | None = None,
 ) -> TryOutcome:
     """Run one try of ``task`` and decide its state.
 
@@ -79,6 +84,9 @@ def run_task_try(
             and, for failure and retry callbacks, ``exception``.
         ti: the running task instance: XCom, skips, ``try_number``.
         clock: returns the current UTC time; start, end and retry times come from it.
+        push_return_value: where the return value's XComs go; ``ti.xcom_push`` when
+            None. It must fail (``TypeError``) for a value it cannot store, as
+            ``xcom_push`` does: the try then fails.
 
     Returns:
         The outcome. It never raises for what the task does: errors in templates,
@@ -102,7 +110,7 @@ def run_task_try(
         _run_callbacks(work.on_execute_callback, ctx, "on_execute_callback")
         timeout = work.execution_timeout.total_seconds() if work.execution_timeout else None
         result = call_with_timeout(lambda: _execute(work, ctx), timeout, on_timeout=work.on_kill)
-        _push_xcom(work, ti, result)
+        _push_xcom(work, push_return_value or ti.xcom_push, result)
         work.post_execute(ctx, result)
     except Exception as exc:
         error = exc
@@ -135,7 +143,7 @@ def _execute(task: BaseOperator, ctx: dict[str, Any]) -> Any:
         raise AirflowException(f"SystemExit has been raised with exit code {exc.code}") from exc
 
 
-def _push_xcom(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> None:
+def _push_xcom(task: BaseOperator, push: XComPush, result: Any) -> None:
     if not task.do_xcom_push or result is None:
         return
     if task.multiple_outputs:
@@ -150,8 +158,8 @@ def _push_xcom(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> None
                     f"found {key} ({type(key)}) instead"
                 )
         for key, value in result.items():
-            ti.xcom_push(key, value)
-    ti.xcom_push(RETURN_VALUE_KEY, result)
+            push(key, value)
+    push(RETURN_VALUE_KEY, result)
 
 
 def _decide(

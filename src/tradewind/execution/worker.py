@@ -304,6 +304,7 @@ def record_outcome(
         rendered_fields=outcome.rendered_fields,
         skipped_task_ids=outcome.skipped_task_ids,
         reschedule_at=outcome.next_retry_at,
+        xcoms=outcome.held_xcoms,
     )
     if not recorded:
         logger.warning(
@@ -328,14 +329,13 @@ def _execute(
     try:
         dag = dag_cache.get(workload.fileloc, workload.dag_id)
         task = dag.get_task(workload.task_id)
+        this_ti = (workload.dag_id, workload.run_id, workload.task_id, workload.map_index)
+        store = DatabaseXComStore(sessions, cleared=this_ti, holder=this_ti)
         ti = LocalTaskInstance(
             dag_id=workload.dag_id,
             task_id=workload.task_id,
             run_id=workload.run_id,
-            xcom_store=DatabaseXComStore(
-                sessions,
-                cleared=(workload.dag_id, workload.run_id, workload.task_id, workload.map_index),
-            ),
+            xcom_store=store,
             try_number=workload.try_number,
             max_tries=claimed.max_tries if claimed.max_tries >= 0 else task.retries,
             map_index=workload.map_index,
@@ -382,7 +382,8 @@ def _execute(
             start_date=claimed.start_date,
             end_date=end,
         )
-    return run_task_try(task, context=context, ti=ti, clock=clock)
+    outcome = run_task_try(task, context=context, ti=ti, clock=clock, push_return_value=store.hold)
+    return replace(outcome, held_xcoms=store.held)
 
 
 class _Heartbeat:

@@ -1,0 +1,86 @@
+"""The database XCom store of a try: values pushed at once, the return value held.
+
+A try's return value is held in its process and written with its outcome
+(``record_try``); until then the try itself still reads it back, newest first and
+through the same filters as stored values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from executor_support import make_try
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.execution.db_task_instance import record_try
+from tradewind.execution.db_xcom import DatabaseXComStore
+from tradewind.executors.base import TaskWorkload
+from tradewind.sdk.states import TaskInstanceState
+
+
+@pytest.fixture
+def work(session_factory: sessionmaker[Session], tmp_path: Path) -> TaskWorkload:
+    return make_try(session_factory, tmp_path / "dag.py", "t", state="running")
+
+
+def ident(work: TaskWorkload) -> tuple[str, str, str, int]:
+    return (work.dag_id, work.run_id, work.task_id, work.map_index)
+
+
+def values(store: DatabaseXComStore, work: TaskWorkload, **filters: object) -> list[object]:
+    found = store.find(dag_id=work.dag_id, run_id=work.run_id, **filters)  # type: ignore[arg-type]
+    return [(entry.key, entry.value) for entry in found]
+
+
+def test_held_values_are_read_back_newest_first_and_shadow_stored_ones(
+    session_factory: sessionmaker[Session], work: TaskWorkload
+) -> None:
+    store = DatabaseXComStore(session_factory, holder=ident(work))
+    key = {"dag_id": work.dag_id, "run_id": work.run_id, "task_id": "t", "map_index": -1}
+    store.set(**key, key="return_value", value="stored")
+    store.set(**key, key="other", value=1)
+    store.hold("a", "held a")
+    store.hold("return_value", "held")
+
+    assert values(store, work) == [("return_value", "held"), ("a", "held a"), ("other", 1)]
+    assert values(store, work, key="return_value") == [("return_value", "held")]
+    assert values(store, work, task_ids=iter(["t"]), map_indexes=[-1])[0] == (
+        "return_value",
+        "held",
+    )
+    assert values(store, work, task_ids=["elsewhere"]) == []
+    assert values(store, work, map_indexes=[0]) == []
+    # Others see only what is stored until the worker writes the held values.
+    assert values(DatabaseXComStore(session_factory), work) == [
+        ("other", 1),
+        ("return_value", "stored"),
+    ]
+
+
+def test_record_try_writes_the_held_values_in_its_transaction(
+    session_factory: sessionmaker[Session], work: TaskWorkload
+) -> None:
+    store = DatabaseXComStore(session_factory, holder=ident(work))
+    store.hold("return_value", {"rows": 3})
+    now = datetime.now(UTC)
+    recorded = record_try(
+        session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
+        duration=0.0, rendered_fields=None, xcoms=store.held,
+    )  # fmt: skip
+    assert recorded
+    assert values(DatabaseXComStore(session_factory), work) == [("return_value", {"rows": 3})]
+
+
+def test_clearing_drops_held_values_and_unserialisable_ones_are_refused(
+    session_factory: sessionmaker[Session], work: TaskWorkload
+) -> None:
+    store = DatabaseXComStore(session_factory, holder=ident(work))
+    with pytest.raises(TypeError, match="'return_value' is not JSON-serialisable"):
+        store.hold("return_value", object())
+    store.hold("return_value", 1)
+    store.clear(dag_id=work.dag_id, run_id=work.run_id, task_id="t", map_index=-1)
+    assert store.held == ()
+    with pytest.raises(ValueError, match="no holder"):
+        DatabaseXComStore(session_factory).hold("return_value", 1)
