@@ -72,6 +72,13 @@ def note_own_return_value(context):
         file.write(repr(context["ti"].xcom_pull(task_ids="own")) + "\\n")
 
 
+def lean():
+    import sys
+
+    with open(SIDE_EFFECTS, "a") as file:
+        file.write(f"sqlalchemy imported: {{'sqlalchemy' in sys.modules}}\\n")
+
+
 def unserialisable():
     return object()
 
@@ -101,6 +108,12 @@ with DAG("contract", start_date=datetime(2024, 1, 1), schedule=None) as dag:
         task_id="own", python_callable=push, on_success_callback=note_own_return_value
     )
     PythonOperator(task_id="unserialisable", python_callable=unserialisable)
+    PythonOperator(task_id="lean", python_callable=lean)
+    PythonOperator(
+        task_id="templated",
+        python_callable=lambda text: text,
+        op_args=["{{{{ conn.warehouse.host }}}}:{{{{ var.json.limits.rows }}}}"],
+    )
     PythonOperator(task_id="early_then_late", python_callable=early_then_late)
     branch = BranchPythonOperator(task_id="branch", python_callable=lambda: "right")
     branch >> [

@@ -25,6 +25,7 @@ from tradewind.executors.base import Executor, TaskEvent, TaskWorkload
 from tradewind.executors.inline import InlineExecutor
 from tradewind.executors.local import LocalExecutor
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.connections import create_connection
 from tradewind.storage.repositories.variables import create_variable
 from tradewind.storage.tables import TaskInstanceRow
 from tradewind.storage.tables.task_instance import TaskInstanceHistoryRow
@@ -158,6 +159,33 @@ def test_a_try_cleared_while_it_runs_stores_no_return_value(
     (tmp_path / "side_effects.txt").write_text("go\n")
     run(executor)
     assert xcoms(session_factory) == {("early_then_late", "early"): "pushed at once"}
+
+
+def test_a_try_reads_connections_and_variables(
+    executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    """In a task process these are asked of the worker, over the task's pipes."""
+    with transaction(session_factory, sqlite_begin="IMMEDIATE") as session:
+        create_connection(session, "warehouse", "postgres", host="db.example")
+        create_variable(session, "limits", '{"rows": 500}')
+    work = make_try(session_factory, dag_file, "templated")
+    assert final(run(executor, work)) == [("templated", "success", False)]
+    assert xcoms(session_factory) == {("templated", "return_value"): "db.example:500"}
+
+
+def test_a_task_process_imports_no_database_library(
+    kind: str,
+    executor: Executor,
+    session_factory: sessionmaker[Session],
+    dag_file: Path,
+    tmp_path: Path,
+) -> None:
+    """What keeps forking a try cheap: the forker is a fresh, small interpreter."""
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    work = make_try(session_factory, dag_file, "lean")
+    assert final(run(executor, work)) == [("lean", "success", False)]
+    assert (tmp_path / "side_effects.txt").read_text() == "sqlalchemy imported: False\n"
 
 
 def xcoms(sessions: sessionmaker[Session]) -> dict[tuple[str, str], object]:

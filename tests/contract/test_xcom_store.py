@@ -1,4 +1,4 @@
-"""The database XCom store of a try: values pushed at once, the return value held.
+"""The XCom store of a try: values pushed at once, the return value held.
 
 A try's return value is held in its process and written with its outcome
 (``record_try``); until then the try itself still reads it back, newest first and
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.execution.db_task_instance import record_try
 from tradewind.execution.db_xcom import DatabaseXComStore
+from tradewind.execution.try_xcoms import TryXComStore
 from tradewind.executors.base import TaskWorkload
 from tradewind.sdk.states import TaskInstanceState
 
@@ -29,7 +30,13 @@ def ident(work: TaskWorkload) -> tuple[str, str, str, int]:
     return (work.dag_id, work.run_id, work.task_id, work.map_index)
 
 
-def values(store: DatabaseXComStore, work: TaskWorkload, **filters: object) -> list[object]:
+def try_store(sessions: sessionmaker[Session], work: TaskWorkload) -> TryXComStore:
+    return TryXComStore(DatabaseXComStore(sessions), ident(work), cleared_at_claim=False)
+
+
+def values(
+    store: DatabaseXComStore | TryXComStore, work: TaskWorkload, **filters: object
+) -> list[object]:
     found = store.find(dag_id=work.dag_id, run_id=work.run_id, **filters)  # type: ignore[arg-type]
     return [(entry.key, entry.value) for entry in found]
 
@@ -37,7 +44,7 @@ def values(store: DatabaseXComStore, work: TaskWorkload, **filters: object) -> l
 def test_held_values_are_read_back_newest_first_and_shadow_stored_ones(
     session_factory: sessionmaker[Session], work: TaskWorkload
 ) -> None:
-    store = DatabaseXComStore(session_factory, holder=ident(work))
+    store = try_store(session_factory, work)
     key = {"dag_id": work.dag_id, "run_id": work.run_id, "task_id": "t", "map_index": -1}
     store.set(**key, key="return_value", value="stored")
     store.set(**key, key="other", value=1)
@@ -62,7 +69,7 @@ def test_held_values_are_read_back_newest_first_and_shadow_stored_ones(
 def test_record_try_writes_the_held_values_in_its_transaction(
     session_factory: sessionmaker[Session], work: TaskWorkload
 ) -> None:
-    store = DatabaseXComStore(session_factory, holder=ident(work))
+    store = try_store(session_factory, work)
     store.hold("return_value", {"rows": 3})
     now = datetime.now(UTC)
     recorded = record_try(
@@ -76,11 +83,9 @@ def test_record_try_writes_the_held_values_in_its_transaction(
 def test_clearing_drops_held_values_and_unserialisable_ones_are_refused(
     session_factory: sessionmaker[Session], work: TaskWorkload
 ) -> None:
-    store = DatabaseXComStore(session_factory, holder=ident(work))
+    store = try_store(session_factory, work)
     with pytest.raises(TypeError, match="'return_value' is not JSON-serialisable"):
         store.hold("return_value", object())
     store.hold("return_value", 1)
     store.clear(dag_id=work.dag_id, run_id=work.run_id, task_id="t", map_index=-1)
     assert store.held == ()
-    with pytest.raises(ValueError, match="no holder"):
-        DatabaseXComStore(session_factory).hold("return_value", 1)

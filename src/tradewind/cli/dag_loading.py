@@ -18,7 +18,7 @@ import click
 from tradewind.cli.context import get_settings
 from tradewind.cli.database import sessions
 from tradewind.cli.errors import debug_enabled
-from tradewind.dag_processing import processor
+from tradewind.dag_processing import collect
 from tradewind.dag_processing.discovery import source_file
 from tradewind.dag_processing.processor import EXAMPLE_DAGS_FOLDER, collect_dags
 from tradewind.errors import NotFound
@@ -47,11 +47,11 @@ def _import_errors_unlogged(ctx: click.Context) -> Iterator[None]:
     if debug_enabled(ctx):
         yield
         return
-    processor.logger.addFilter(_reject)
+    collect.logger.addFilter(_reject)
     try:
         yield
     finally:
-        processor.logger.removeFilter(_reject)
+        collect.logger.removeFilter(_reject)
 
 
 def _reject(record: logging.LogRecord) -> bool:

@@ -278,7 +278,8 @@ def run(
     where the scheduler's workers write theirs. Exits 1 when the try does not succeed.
     """
     from tradewind.dag_processing.processor import collect_dags
-    from tradewind.execution.worker import DagCache, run_workload
+    from tradewind.execution.try_run import DagCache
+    from tradewind.execution.worker import run_workload
     from tradewind.executors.base import TaskWorkload
     from tradewind.services.task_runs import prepare_task_run
 

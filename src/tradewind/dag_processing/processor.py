@@ -34,12 +34,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind import example_dags
 from tradewind.config import CoreSettings, SchedulerSettings
+from tradewind.dag_processing.collect import collect_dags as collect_dags
 from tradewind.dag_processing.discovery import list_dag_files, source_file
-from tradewind.dag_processing.importer import LoadedFile, import_dag_file, validate_dags
 from tradewind.dag_processing.parser import ParseOptions, parse_files
 from tradewind.dag_processing.payload import ParseResult
 from tradewind.dag_processing.store import deactivate_missing, store_parse_result
-from tradewind.sdk.dag import DAG
 from tradewind.storage.engine import transaction
 from tradewind.storage.repositories.dag_parsing_requests import (
     has_parsing_requests,
@@ -225,34 +224,3 @@ def _mtime(path: Path) -> float:
         return os.stat(path).st_mtime
     except OSError:
         return -1.0
-
-
-def collect_dags(
-    path_or_folder: str | os.PathLike[str],
-    *,
-    safe_mode: bool = True,
-    ignore_file_syntax: str = "regexp",
-    errors: dict[str, str] | None = None,
-) -> dict[str, DAG]:
-    """Import DAG files in this process and return their validated DAGs by dag_id.
-
-    For the CLI commands that run or draw live DAG objects (``dags test``,
-    ``tasks test``, ``dags show``): give the DAG's ``fileloc`` from the database when
-    known, else the DAGs folder. Unlike the processor, there is no timeout and no
-    memory cap: the user asked for this file to run. Import errors are logged and, when
-    ``errors`` is given, recorded in it by file; a dag_id defined by two files keeps
-    the first file's DAG in path order.
-    """
-    found: dict[str, DAG] = {}
-    target = source_file(path_or_folder)
-    root = target if target.is_dir() else target.parent
-    for path in list_dag_files(target, safe_mode=safe_mode, ignore_file_syntax=ignore_file_syntax):
-        loaded: LoadedFile = import_dag_file(path, safe_mode=safe_mode, extra_sys_path=[root])
-        validate_dags(loaded)
-        for fileloc, text in loaded.import_errors.items():
-            logger.error("Failed to import %s:\n%s", fileloc, text)
-            if errors is not None:
-                errors[fileloc] = text
-        for dag_id, dag in loaded.dags.items():
-            found.setdefault(dag_id, dag)
-    return found

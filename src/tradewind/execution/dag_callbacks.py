@@ -26,7 +26,7 @@ from tradewind.execution.database_accessors import (
 from tradewind.execution.db_xcom import DatabaseXComStore
 from tradewind.execution.in_process_run import InProcessDagRun
 from tradewind.execution.memory import LocalTaskInstance
-from tradewind.execution.worker import DagCache, DagLoader
+from tradewind.execution.try_run import DagCache, DagLoader
 from tradewind.sdk.context import build_template_context
 from tradewind.storage.engine import transaction
 from tradewind.storage.tables import DagRunRow, TaskInstanceRow

@@ -24,13 +24,13 @@ archiving them here too would record the same try twice. The copy is also guarde
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradewind.execution.claimed import ClaimedTry, TryIdentity
 from tradewind.execution.db_xcom import write_xcoms
 from tradewind.sdk.states import TaskInstanceState
 from tradewind.services.datasets import register_outlet_events
@@ -103,45 +103,6 @@ _RECORD = (
         rendered_fields=sa.bindparam("p_rendered"),
     )
 )
-
-
-class TryIdentity(Protocol):
-    """Which try of which task instance (``tradewind.executors.base.TaskWorkload`` is one)."""
-
-    @property
-    def ti_id(self) -> int: ...
-    @property
-    def dag_id(self) -> str: ...
-    @property
-    def run_id(self) -> str: ...
-    @property
-    def task_id(self) -> str: ...
-    @property
-    def map_index(self) -> int: ...
-    @property
-    def try_number(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class ClaimedTry:
-    """What the worker learnt by claiming a try: its start and its DAG run.
-
-    Attributes:
-        start_date: the try's ``start_date`` as recorded.
-        max_tries: the task instance's ``max_tries``.
-        logical_date ... run_state: the DAG run's columns, for the template context.
-    """
-
-    start_date: datetime
-    max_tries: int
-    logical_date: datetime
-    data_interval_start: datetime | None
-    data_interval_end: datetime | None
-    run_type: str
-    conf: dict[str, Any]
-    run_start_date: datetime | None
-    external_trigger: bool
-    run_state: str
 
 
 def compile_statements(sessions: sessionmaker[Session]) -> None:

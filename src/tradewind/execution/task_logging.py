@@ -31,9 +31,9 @@ from typing import TextIO
 
 from tradewind.execution.secrets_masker import SecretsMasker
 
-# The path is defined beside the reader of logs (the API must not import this package);
-# re-exported here for the writers.
-from tradewind.services.task_logs import task_log_path as task_log_path
+# Shared with the reader of logs (the API must not import this package); re-exported
+# here for the writers.
+from tradewind.services.log_layout import task_log_path as task_log_path
 
 #: The logger tasks and operators write to (Airflow's ``airflow.task``).
 TASK_LOGGER_NAME = "tradewind.task"

@@ -12,8 +12,13 @@ parent writes while the child lives is copied first (copy-on-write). A worker th
 claims and records tries writes to hundreds of pages of its heap per try, and always
 has a child alive (the running try, the spare), so it paid ~1,600 page faults a try.
 The forker shares its pages with its children too, but it hardly writes: it waits on
-its socket, forks, and reaps. The worker's pages stopped being shared with anyone the
-first time it wrote them.
+its socket, forks, and reaps.
+
+And why a fresh interpreter (``posix_spawn``), not a fork of the worker: the worker
+holds SQLAlchemy, the scheduler's modules and their caches, ~60 MiB of heap that every
+fork copies the page tables of and every exit tears down. The forker imports only what
+a try runs (no database library: see :mod:`.task_process`), ~15 MiB; it costs a
+fraction of a second once, when its worker starts.
 
 The worker talks to its forker over a ``SOCK_SEQPACKET`` socket pair (message
 boundaries kept, file descriptors passed along):
@@ -33,24 +38,30 @@ from __future__ import annotations
 
 import collections
 import gc
+import logging
 import os
 import pickle
 import select
 import signal
 import socket
+import sys
 import traceback
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
-from tradewind.execution.worker import DagCache
+from tradewind.execution.task_logging import TASK_LOGGER_NAME
+from tradewind.execution.try_run import DagCache
 from tradewind.executors.task_process import (
+    ForkerConfig,
     TaskProcess,
-    WorkerConfig,
     fork_task_process,
+    rehearse_try,
 )
 from tradewind.processes import die_with_parent, exit_forked_child
 
-#: Largest message either side sends (bytes); messages are tiny tuples.
+#: Largest message either side sends (bytes) but the first (the config): tiny tuples.
 _MAX_MESSAGE = 4096
+#: Largest config message (bytes).
+_MAX_CONFIG = 1 << 20
 
 
 class Forker:
@@ -64,21 +75,21 @@ class Forker:
         self._requested = 0
 
     @classmethod
-    def start(cls, closing: list[IO[bytes] | int], config: WorkerConfig) -> Forker:
-        """Fork the forker from this (warm) worker process.
+    def start(cls, config: ForkerConfig) -> Forker:
+        """Start a forker, a child of this process, and send it ``config``.
 
-        Args:
-            closing: the worker's files the forker and its children must not hold
-                (the inbox, the results pipe).
-            config: what task processes need.
+        It inherits the one end of the socket and nothing else: every other file
+        descriptor of a Tradewind process is opened non-inheritable.
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        gc.freeze()
-        pid = os.fork()
-        if pid == 0:
-            ours.close()
-            _forker_main(theirs, closing, config)
-        theirs.close()
+        try:
+            theirs.set_inheritable(True)
+            code = "from tradewind.executors.forker import main; main()"
+            argv = [sys.executable, "-c", code, str(theirs.fileno()), str(os.getpid())]
+            pid = os.posix_spawn(sys.executable, argv, os.environ)
+        finally:
+            theirs.close()
+        ours.send(pickle.dumps(config))
         return cls(ours, pid)
 
     def request_spare(self, fileloc: str | None = None, dag_id: str | None = None) -> None:
@@ -128,16 +139,24 @@ class Forker:
             self._requested -= 1
 
 
-def _forker_main(
-    sock: socket.socket, closing: list[IO[bytes] | int], config: WorkerConfig
-) -> NoReturn:
+def main() -> NoReturn:
+    """The forker process (``Forker.start``): its socket's descriptor is ``argv[1]``,
+    its worker's pid ``argv[2]``."""
     code = 0
     try:
         die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
-        for item in closing:
-            item.close() if not isinstance(item, int) else os.close(item)
-        _serve(sock, DagCache(config.dag_loader), config)
+        sock = socket.socket(fileno=int(sys.argv[1]))
+        data = sock.recv(_MAX_CONFIG)
+        # No config: the worker is gone. A parent other than the worker: it died before
+        # PDEATHSIG was set, and nobody would stop this process.
+        if data and os.getppid() == int(sys.argv[2]):
+            config: ForkerConfig = pickle.loads(data)
+            # Tries log at INFO; set once here rather than raised and restored per try.
+            logging.getLogger(TASK_LOGGER_NAME).setLevel(logging.INFO)
+            rehearse_try()
+            gc.freeze()  # what the task processes share with the forker stays shared
+            _serve(sock, DagCache(config.dag_loader), config)
     except BaseException:
         traceback.print_exc()
         code = 1
@@ -145,7 +164,7 @@ def _forker_main(
         exit_forked_child(code)
 
 
-def _serve(sock: socket.socket, cache: DagCache, config: WorkerConfig) -> None:
+def _serve(sock: socket.socket, cache: DagCache, config: ForkerConfig) -> None:
     """Fork on request, report exits; return when the worker is gone and children too."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)

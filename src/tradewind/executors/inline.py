@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config import Settings
-from tradewind.execution.worker import DagCache, DagLoader, run_workload
+from tradewind.execution.try_run import DagCache, DagLoader
+from tradewind.execution.worker import run_workload
 from tradewind.executors.base import TaskEvent, TaskWorkload
 
 

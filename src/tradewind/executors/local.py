@@ -32,11 +32,10 @@ from dataclasses import dataclass
 
 from tradewind.config import Settings
 from tradewind.errors import Conflict
-from tradewind.execution.worker import DagLoader
+from tradewind.execution.try_run import DagLoader
 from tradewind.executors.base import TaskEvent, TaskWorkload
 from tradewind.executors.pipes import decode_messages, encode_workload, wait_readable
-from tradewind.executors.task_process import WorkerConfig
-from tradewind.executors.worker_pool import worker_main
+from tradewind.executors.worker_pool import WorkerConfig, worker_main
 from tradewind.storage.engine import create_engine_from_settings
 
 logger = logging.getLogger(__name__)

@@ -1,13 +1,18 @@
-"""The process of one task try, forked by a warm worker *before* it is needed.
+"""The process of one task try, forked by a worker's forker *before* it is needed.
 
-A worker keeps one spare task process: forked by its forker (with the worker's imports
-and the DAG files), in its own process group, its engine disposed, blocked on a pipe. When a
-workload arrives the worker claims the try in the database itself, then writes the
-workload and the claim to that pipe and the try starts at once. The task process only
-runs the task: renders, executes, writes its log, and sends the outcome back up its
-own pipe; the worker records it. A task that never touches XComs, Variables or
-Connections therefore never opens a database connection: no connect, no ORM, and far
-fewer copy-on-write page faults, which were most of a try's cost.
+A worker keeps one spare task process: forked by its forker (with the DAG files
+imported), in its own process group, blocked on a pipe. When a workload arrives the
+worker claims the try in the database itself, then writes the workload and the claim
+to that pipe and the try starts at once. The task process only runs the task:
+renders, executes, writes its log, and sends the outcome back up its own pipe; the
+worker records it. Whatever the try reads or writes in the database (XComs,
+Variables, Connections) it asks of the worker over the same pipes
+(:mod:`.task_channel`).
+
+So this module and everything a task process runs import no database library
+(an import-linter contract keeps it so), and the forker is a fresh interpreter that
+imports only them: a task process is forked from ~15 MiB of Python heap instead of
+~60, and the fork, its copy-on-write faults and its exit cost that much less.
 
 The process runs exactly one workload (or none: end of file on its pipe makes it
 exit) and exits with ``os._exit``, so nothing inherited is ever closed gracefully on
@@ -26,10 +31,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import pickle
 import select
 import signal
-import struct
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,36 +40,37 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from typing import IO, Any, NoReturn, Protocol
-
-from sqlalchemy.engine import Engine
+from typing import Any, NoReturn, Protocol
 
 from tradewind.config import Settings
-from tradewind.execution.db_task_instance import ClaimedTry, compile_statements
-from tradewind.execution.db_xcom import DatabaseXComStore
+from tradewind.execution.claimed import ClaimedTry
 from tradewind.execution.memory import InMemoryXComStore, LocalTaskInstance
 from tradewind.execution.outcome import TryOutcome
 from tradewind.execution.runner import run_task_try
 from tradewind.execution.task_logging import TASK_LOGGER_NAME
-from tradewind.execution.worker import DagCache, DagLoader, execute_claimed
+from tradewind.execution.try_run import DagCache, DagLoader, execute_claimed
 from tradewind.executors.base import TaskWorkload
+from tradewind.executors.frames import read_frame, take_frame, write_frame
+from tradewind.executors.task_channel import Reply, Request, WorkerChannel, remote_services
 from tradewind.processes import die_with_parent, exit_forked_child
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.exceptions import AirflowException
-from tradewind.storage.engine import session_factory
 
 logger = logging.getLogger(__name__)
-_FRAME = struct.Struct("!I")
 
 
 @dataclass(frozen=True)
-class WorkerConfig:
-    """What workers and task processes need, fixed when the executor starts."""
+class ForkerConfig:
+    """What a forker and its task processes need; sent to the forker when it starts.
+
+    Attributes:
+        settings: the log folder is read.
+        dag_loader: imports DAG files (``collect_dags``); a module-level function, so
+            that it travels by name and the forker imports its module.
+    """
 
     settings: Settings
-    engine: Engine
     dag_loader: DagLoader
-    heartbeat_interval: float | None
 
 
 class ExitWaiter(Protocol):
@@ -87,18 +91,23 @@ class TaskProcess:
     def hand(self, workload: TaskWorkload, claimed: ClaimedTry) -> bool:
         """Give it its claimed try; False if it died while waiting (it is then reaped)."""
         try:
-            _write_frame(self.handoff, (workload, claimed))
+            write_frame(self.handoff, (workload, claimed))
             return True
         except BrokenPipeError:
             self.wait()
             os.close(self.outcome)
-            return False
-        finally:
             os.close(self.handoff)
+            return False
 
-    def collect_outcome(self, interval: float, on_idle: Callable[[], None]) -> TryOutcome | None:
-        """Wait for the outcome it sends, calling ``on_idle`` every ``interval`` seconds
-        meanwhile (the heartbeat); None if it exits without sending one.
+    def collect_outcome(
+        self,
+        interval: float,
+        on_idle: Callable[[], None],
+        on_request: Callable[[Request], Reply],
+    ) -> TryOutcome | None:
+        """Wait for the outcome it sends, answering its requests with ``on_request``
+        and calling ``on_idle`` every ``interval`` seconds meanwhile (the heartbeat);
+        None if it exits without sending one.
 
         Watches the process itself too (a pidfd), not only the pipe: a grandchild that
         inherited the pipe's write end could otherwise keep a crashed try "alive".
@@ -109,23 +118,37 @@ class TaskProcess:
         try:
             deadline = time.monotonic() + interval
             while True:
+                if time.monotonic() >= deadline:  # even while requests keep coming
+                    on_idle()
+                    deadline = time.monotonic() + interval
                 watched = [self.outcome] if pidfd is None else [self.outcome, pidfd]
                 ready, _, _ = select.select(watched, [], [], max(deadline - time.monotonic(), 0))
                 if not ready:
-                    on_idle()
-                    deadline = time.monotonic() + interval
                     continue
                 ended = _drain(self.outcome, buffer) or (pidfd is not None and pidfd in ready)
-                found = _parse_frame(buffer)
-                if found is not None or ended:
-                    if ended and found is None:
-                        _drain(self.outcome, buffer)
-                        found = _parse_frame(buffer)
+                if ended:
+                    _drain(self.outcome, buffer)
+                while True:
+                    complete, found = take_frame(buffer)
+                    if not complete:
+                        break
+                    if isinstance(found, Request):
+                        self._answer(on_request(found))
+                        continue
                     return found if isinstance(found, TryOutcome) else None
+                if ended:
+                    return None
         finally:
             os.close(self.outcome)
+            os.close(self.handoff)
             if pidfd is not None:
                 os.close(pidfd)
+
+    def _answer(self, reply: Reply) -> None:
+        try:
+            write_frame(self.handoff, reply)
+        except BrokenPipeError:  # it died asking: its exit is noticed next
+            pass
 
     def retire(self) -> None:
         """Let a spare that never got a workload exit (end of file on its pipe)."""
@@ -140,7 +163,7 @@ class TaskProcess:
         return os.waitstatus_to_exitcode(status)
 
 
-def fork_task_process(config: WorkerConfig, cache: DagCache, closing: list[int]) -> TaskProcess:
+def fork_task_process(config: ForkerConfig, cache: DagCache, closing: list[int]) -> TaskProcess:
     """Fork a spare task process from this process (the forker).
 
     Args:
@@ -163,7 +186,7 @@ def fork_task_process(config: WorkerConfig, cache: DagCache, closing: list[int])
 
 
 def _main(
-    handoff_r: int, outcome_w: int, closing: list[int], config: WorkerConfig, cache: DagCache
+    handoff_r: int, outcome_w: int, closing: list[int], config: ForkerConfig, cache: DagCache
 ) -> NoReturn:
     code = 1
     try:
@@ -175,59 +198,25 @@ def _main(
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # until the task runs
-        config.engine.dispose(close=False)  # SQLAlchemy's recipe for a forked child
         with os.fdopen(handoff_r, "rb") as handoff:
-            received = _read_frame(handoff)
-        if received is not None:
-            workload, claimed = received
-            outcome = execute_claimed(
-                workload,
-                claimed,
-                sessions=session_factory(config.engine),
-                settings=config.settings,
-                dag_cache=cache,
-                around_task=_sigterm_fails_the_task,
-            )
-            _write_frame(outcome_w, outcome)
+            received = read_frame(handoff)
+            if received is not None:
+                workload, claimed = received
+                channel = WorkerChannel(outcome_w, handoff)
+                outcome = execute_claimed(
+                    workload,
+                    claimed,
+                    services=remote_services(channel),
+                    settings=config.settings,
+                    dag_cache=cache,
+                    around_task=_sigterm_fails_the_task,
+                )
+                channel.send(outcome)
         code = 0
     except BaseException:
         traceback.print_exc()
     finally:
         exit_forked_child(code)
-
-
-def _write_frame(fd: int, value: Any) -> None:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    data = memoryview(_FRAME.pack(len(payload)) + payload)
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
-
-
-def _read_frame(stream: IO[bytes]) -> Any:
-    """The next pickled value on ``stream``; None at end of file."""
-    header = stream.read(_FRAME.size)
-    if not header or len(header) < _FRAME.size:
-        return None
-    (size,) = _FRAME.unpack(header)
-    payload = stream.read(size)
-    if payload is None or len(payload) < size:
-        return None
-    return pickle.loads(payload)
-
-
-def _parse_frame(buffer: bytearray) -> Any:
-    """The value of the complete frame in ``buffer``, or None while it is incomplete."""
-    if len(buffer) < _FRAME.size:
-        return None
-    (size,) = _FRAME.unpack_from(buffer)
-    if len(buffer) < _FRAME.size + size:
-        return None
-    try:
-        return pickle.loads(bytes(buffer[_FRAME.size : _FRAME.size + size]))
-    except Exception:  # a garbled frame from a dying process: no outcome
-        logger.warning("Could not read a task process's outcome", exc_info=True)
-        return None
 
 
 def _drain(fd: int, buffer: bytearray) -> bool:
@@ -261,21 +250,13 @@ class _RehearsalOperator(BaseOperator):
         return self.text
 
 
-def rehearse(engine: Engine) -> None:
-    """Walk the path of a try without one: connect, run the try's statements against a
-    try that does not exist (then roll back), run a tiny templated task in memory.
+def rehearse_try() -> None:
+    """Run a tiny templated task in memory, its log discarded.
 
-    In a worker, before it forks its forker, this fills what the worker and every
-    task process inherit (compiled statements, Jinja, the runner).
+    In a forker, before it forks any task process, this fills what every task process
+    inherits (Jinja's environment and compiled code, the runner's first calls).
     """
     now = datetime.now(UTC)
-    try:
-        sessions = session_factory(engine)
-        compile_statements(sessions)
-        store = DatabaseXComStore(sessions)
-        store.find(dag_id="", run_id="", key="return_value", task_ids=[""])
-    except Exception:  # the try will meet it too, and report it
-        logger.warning("Could not reach the database ahead of a try", exc_info=True)
     task_logger = logging.getLogger(TASK_LOGGER_NAME)
     task_logger.disabled = True
     try:

@@ -4,13 +4,14 @@
 
     scheduler (LocalExecutor)
      ├── worker 0        warm: Tradewind, SQLAlchemy and the SDK imported; the database work
-     │    └── forker     imports DAG files, forks and reaps task processes (``forker``)
+     │    └── forker     a small fresh interpreter: imports DAG files, forks and reaps
+     │                   task processes (``forker``)
      │         ├── task process   running a try
      │         └── task process   the spare, forked ahead, waiting for the next workload
      └── worker 1 ...
 
 A worker is forked from the executor's process, so it starts with everything that
-process imported, then warms up once (:func:`warm_up`) and forks its forker. For each
+process imported, then warms up once (:func:`warm_up`) and starts its forker. For each
 workload on its inbox pipe it claims the try in the database itself (guarded
 ``queued -> running``: this is what makes sure no try runs twice), hands the workload
 and the claim to the spare task process, which starts the try at once, and asks the
@@ -23,9 +24,10 @@ a try pays for neither an interpreter start-up nor the imports, and a task that
 crashes, leaks memory or calls ``os._exit`` takes only its own process down.
 
 The split of work is for speed: the task process never opens a database connection
-unless the task itself reads XComs, Variables or Connections, and the worker, which
-does the database work, is never the parent of a live fork, so its writes cost no
-copy-on-write faults (see ``forker``). Per try, that halved the task process's CPU.
+(what the task reads or writes in the database, the worker does for it when asked:
+``task_channel``), so it is forked from a process without SQLAlchemy, a quarter of the
+memory; and the worker, which does the database work, is never the parent of a live
+fork, so its writes cost no copy-on-write faults (see ``forker``).
 
 When the scheduler dies (``kill -9``), its workers are orphaned but not left
 unsupervised: a busy worker lets its try run to the end, heartbeating and recording
@@ -39,10 +41,9 @@ inbox is still run if its try can be claimed, i.e. if the next scheduler has not
 reset it yet: once either way. When a worker dies, its forker and the try die with it
 (``PR_SET_PDEATHSIG``): a try nobody heartbeats or records must not go on running.
 
-Database connections never cross a fork: a worker connects during warm-up and closes
-that connection before forking its forker, which never connects; each task process
-disposes the inherited pool (``engine.dispose(close=False)``) and connects only if
-its task needs the database.
+Database connections never cross a fork: a worker disposes the pool it inherited from
+the scheduler (``engine.dispose(close=False)``) and makes its own; its forker and task
+processes have no database library at all.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ import logging
 import os
 import signal
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, NoReturn
 
@@ -59,27 +61,37 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.execution.db_task_instance import ClaimedTry, heartbeat_try
+from tradewind.config import Settings
+from tradewind.execution.claimed import ClaimedTry
+from tradewind.execution.db_task_instance import compile_statements, heartbeat_try
+from tradewind.execution.db_xcom import DatabaseXComStore
 from tradewind.execution.outcome import TryOutcome
-from tradewind.execution.task_logging import TASK_LOGGER_NAME
+from tradewind.execution.try_run import DagLoader
 from tradewind.execution.worker import (
     claim_workload,
+    database_services,
     heartbeat_interval_for,
     record_outcome,
 )
 from tradewind.executors.base import TaskWorkload
 from tradewind.executors.forker import Forker
 from tradewind.executors.pipes import read_workload, send
-from tradewind.executors.task_process import (
-    TaskProcess,
-    WorkerConfig,
-    kill_group,
-    rehearse,
-)
+from tradewind.executors.task_channel import answer
+from tradewind.executors.task_process import ForkerConfig, TaskProcess, kill_group
 from tradewind.processes import exit_forked_child
 from tradewind.storage.engine import session_factory
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What workers need, fixed when the executor starts."""
+
+    settings: Settings
+    engine: Engine
+    dag_loader: DagLoader
+    heartbeat_interval: float | None
 
 
 def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoReturn:
@@ -90,7 +102,7 @@ def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoRetur
         config.engine.dispose(close=False)
         warm_up(config.engine)
         with os.fdopen(inbox_fd, "rb") as inbox:
-            forker = Forker.start([inbox, results_fd], config)
+            forker = Forker.start(ForkerConfig(config.settings, config.dag_loader))
             try:
                 _serve(inbox, results_fd, config, forker)
             finally:
@@ -106,6 +118,7 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
     """Claim each workload's try, hand it to the spare, fork the next spare, supervise the
     try (heartbeats, a user's clear or mark), record its outcome and report its exit."""
     sessions = session_factory(config.engine)
+    services = database_services(sessions)
     interval = config.heartbeat_interval or heartbeat_interval_for(config.settings)
     forker.request_spare()
     spare: TaskProcess | None = None
@@ -132,7 +145,9 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
             # Not awaited: the forker imports the DAG file and forks while the try runs.
             forker.request_spare(workload.fileloc, workload.dag_id)
             outcome = running.collect_outcome(
-                interval, functools.partial(_heartbeat, running, workload, sessions)
+                interval,
+                on_idle=functools.partial(_heartbeat, running, workload, sessions),
+                on_request=functools.partial(answer, services=services),
             )
             # Recorded before the task process is reaped: its exit (tearing down its
             # address space, the forker's waitpid) takes milliseconds that the next
@@ -186,12 +201,13 @@ def _retire(spare: TaskProcess) -> None:
 
 
 def warm_up(engine: Engine) -> None:
-    """Do once in the worker what every task process would otherwise do first on its own:
-    configure the ORM mappers, connect (initialises the dialect) and :func:`rehearse`.
-    Task processes inherit all of it; the worker's connection is closed before any fork.
-    """
+    """Do once, before the first try, what the worker's first try would otherwise pay
+    for: configure the ORM mappers, connect (initialises the dialect), compile the
+    statements of a try (run against a try that does not exist, then rolled back)."""
     sa.orm.configure_mappers()
-    rehearse(engine)
-    engine.dispose()
-    # Tries log at INFO; set once here rather than raised and restored in every try.
-    logging.getLogger(TASK_LOGGER_NAME).setLevel(logging.INFO)
+    try:
+        sessions = session_factory(engine)
+        compile_statements(sessions)
+        DatabaseXComStore(sessions).find(dag_id="", run_id="", key="return_value", task_ids=[""])
+    except Exception:  # the first try will meet it too, and report it
+        logger.warning("Could not reach the database ahead of a try", exc_info=True)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config import Settings
 from tradewind.execution.dag_callbacks import run_dag_callbacks
-from tradewind.execution.worker import DagLoader
+from tradewind.execution.try_run import DagLoader
 from tradewind.scheduler.model import RunTransition
 from tradewind.scheduler.snapshot import DagCache
 from tradewind.storage.engine import create_engine_from_settings, session_factory, transaction

@@ -28,27 +28,12 @@ from sqlalchemy.orm import Session
 
 from tradewind.errors import NotFound
 from tradewind.sdk.states import TaskInstanceState
+from tradewind.services.log_layout import task_log_path
 from tradewind.storage.repositories.task_instances import get_task_instance
 from tradewind.storage.tables import TaskInstanceHistoryRow
 
 #: States in which the current try may still write to its log.
 _WRITING = frozenset({TaskInstanceState.RUNNING, TaskInstanceState.DEFERRED})
-
-
-def task_log_path(
-    base_log_folder: Path | str,
-    *,
-    dag_id: str,
-    run_id: str,
-    task_id: str,
-    try_number: int,
-    map_index: int = -1,
-) -> Path:
-    """Where the log of one try lives; the ``map_index=`` folder only for mapped tasks."""
-    path = Path(base_log_folder) / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-    if map_index >= 0:
-        path = path / f"map_index={map_index}"
-    return path / f"attempt={try_number}.log"
 
 
 @dataclass(frozen=True)

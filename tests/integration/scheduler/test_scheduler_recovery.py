@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config import Settings
 from tradewind.dag_processing.processor import collect_dags
-from tradewind.execution.worker import DagCache, run_workload
+from tradewind.execution.try_run import DagCache
+from tradewind.execution.worker import run_workload
 from tradewind.executors.inline import InlineExecutor
 from tradewind.scheduler.loop import Scheduler
 from tradewind.scheduler.recovery import EVENT_ORPHAN, EVENT_STUCK, EVENT_STUCK_FAILED

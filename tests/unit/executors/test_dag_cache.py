@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tradewind.errors import NotFound
-from tradewind.execution.worker import DagCache
+from tradewind.execution.try_run import DagCache
 from tradewind.sdk.dag import DAG
 
 
