@@ -41,6 +41,8 @@ def test_aware_datetime_comes_back_in_utc(session: Session) -> None:
         ("2024-06-01 12:30:15.123456", datetime(2024, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)),
         ("2024-06-01 12:30:15", datetime(2024, 6, 1, 12, 30, 15, tzinfo=UTC)),
         ("2024-06-01T14:30:15+02:00", datetime(2024, 6, 1, 12, 30, 15, tzinfo=UTC)),
+        ("2024-06-01T12:30:15Z", datetime(2024, 6, 1, 12, 30, 15, tzinfo=UTC)),
+        ("2024-06-01", datetime(2024, 6, 1, tzinfo=UTC)),
     ],
 )
 def test_datetime_text_written_by_other_tools_reads_as_utc(
@@ -57,6 +59,7 @@ def test_datetime_text_written_by_other_tools_reads_as_utc(
 
     assert loaded == expected
     assert loaded is not None and loaded.tzinfo == UTC
+    assert loaded.utcoffset() == timedelta(0)
 
 
 def test_naive_datetime_is_refused(session: Session) -> None:
