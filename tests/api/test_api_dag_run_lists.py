@@ -179,5 +179,6 @@ def test_list_queries_are_bounded(
             sa.event.remove(engine, "before_cursor_execute", count)
         assert len(response.json()["dag_runs"]) == min(limit, 54)
         counts.append(len([s for s in statements if "dag_run" in s]))
-    assert counts[0] == counts[1] <= 2
+    # Whatever the page size: the page, and a count(*) when the page is full.
+    assert counts == [2, 1]
     assert response.json()["dag_runs"][0]["conf"] == {}

@@ -42,18 +42,37 @@ def paginate_rows(
     """:func:`paginate` for a query of columns: its items are the plain rows, each column
     by name (``row.dag_id``), not the first column of each.
 
+    The page is read first: when it holds some rows but fewer than ``limit``, it is the
+    end of the list and the total is ``offset`` plus its length, with no ``count(*)``.
+
     Raises:
         InvalidInput: negative limit or offset.
     """
-    total = _count(session, query, limit=limit, offset=offset)
+    _check_bounds(limit, offset)
     # On the session's connection: a Core query needs none of the ORM's result handling.
-    items = session.connection().execute(query.limit(limit).offset(offset)).all()
-    return Page(items=items, total_entries=total)
+    connection = session.connection()
+    items = connection.execute(query.limit(limit).offset(offset)).all()
+    if 0 < len(items) < limit:
+        return Page(items=items, total_entries=offset + len(items))
+    total = connection.scalar(_count_of(query.with_only_columns(_ONE, maintain_column_froms=True)))
+    return Page(items=items, total_entries=int(total or 0))
+
+
+#: What a counted query selects: the columns do not change the count, and each costs
+#: SQLAlchemy work per statement (cache key, compilation lookup).
+_ONE: sa.ColumnElement[Any] = sa.literal_column("1")
 
 
 def _count(session: Session, query: sa.Select[Any], *, limit: int, offset: int) -> int:
     """All the rows ``query`` matches, once the page bounds are known to be valid."""
+    _check_bounds(limit, offset)
+    return int(session.scalar(_count_of(query)) or 0)
+
+
+def _count_of(query: sa.Select[Any]) -> sa.Select[int]:
+    return sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+
+
+def _check_bounds(limit: int, offset: int) -> None:
     if limit < 0 or offset < 0:
         raise InvalidInput(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    return int(total or 0)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tradewind.errors import InvalidInput, NotFound
 from tradewind.operators import EmptyOperator
 from tradewind.serialization import SerializedDAG, deserialize_dag, serialize_dag
-from tradewind.storage.repositories.dag_runs import list_dag_runs
+from tradewind.storage.repositories.dag_runs import list_dag_run_records, list_dag_runs
 from tradewind.storage.repositories.task_instances import (
     archive_try,
     create_task_instances,
@@ -79,6 +79,38 @@ def test_list_dag_runs_filters_order_and_pages(session: Session, make_run: RunMa
     assert list_dag_runs(session, dag_ids=["etl"], run_ids=[ids[0]]).total_entries == 1
     with pytest.raises(InvalidInput, match="Ordering with 'conf'"):
         list_dag_runs(session, "etl", order_by="conf")
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "shown", "statements"),
+    [
+        (10, 0, 4, 1),  # a short page is the whole list: no count(*)
+        (2, 3, 1, 1),  # a short page ends the list: offset + its length
+        (2, 0, 2, 2),  # a full page: more may follow, counted
+        (2, 10, 0, 2),  # past the end: how far is unknown, counted
+        (0, 0, 0, 2),
+    ],
+)
+def test_list_dag_run_records_counts_only_when_the_page_cannot_tell(
+    session: Session, make_run: RunMaker, limit: int, offset: int, shown: int, statements: int
+) -> None:
+    for day in range(4):
+        make_run(day=day)
+    session.flush()
+    seen: list[str] = []
+
+    def record(*event: object) -> None:
+        seen.append(str(event[2]))
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = list_dag_run_records(session, "etl", limit=limit, offset=offset)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    assert (len(page.items), page.total_entries) == (shown, 4)
+    assert len([statement for statement in seen if "dag_run" in statement]) == statements
 
 
 def test_list_task_instances_filters(session: Session, make_run: RunMaker) -> None:
