@@ -24,6 +24,7 @@ import logging
 import os
 import stat
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -54,6 +55,7 @@ from tradewind.execution.try_xcoms import TryXComStore
 from tradewind.sdk.context import build_template_context
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.states import TaskInstanceState
+from tradewind.sdk.templating import precompile_templates
 
 logger = logging.getLogger(__name__)
 task_log = logging.getLogger(TASK_LOGGER_NAME)
@@ -106,6 +108,7 @@ class DagCache:
     def __init__(self, loader: DagLoader) -> None:
         self._loader = loader
         self._files: dict[str, tuple[int, Mapping[str, DAG], dict[str, str]]] = {}
+        self._precompiled: weakref.WeakSet[DAG] = weakref.WeakSet()
 
     def get(self, fileloc: str, dag_id: str) -> DAG:
         """The DAG ``dag_id`` of ``fileloc``, importing the file if it is new or changed.
@@ -130,9 +133,13 @@ class DagCache:
         return dag
 
     def preload(self, fileloc: str, dag_id: str) -> None:
-        """Import ``fileloc`` now if needed (a warm worker before forking); never raises."""
+        """Import ``fileloc`` now if needed and compile the DAG's templates (a forker,
+        before forking the process that will run one of its tries); never raises."""
         try:
-            self.get(fileloc, dag_id)
+            dag = self.get(fileloc, dag_id)
+            if dag not in self._precompiled:  # once per imported DAG object
+                precompile_templates(dag)
+                self._precompiled.add(dag)
         except Exception:  # reported by the try that needs the DAG, in its own log
             logger.debug("Preloading %s failed", fileloc, exc_info=True)
 

@@ -17,6 +17,12 @@ The task runner calls :func:`render_operator_fields` (through
 Unlike Airflow, native rendering is sandboxed too: the sandbox costs a legitimate
 template nothing, and ``render_template_as_native_obj`` should not widen what a
 template may reach.
+
+Compiled templates are kept per environment (:func:`compile_template`), and
+:func:`precompile_templates` compiles a DAG's template strings ahead of time: a
+worker's forker does it when it imports a DAG file, so each try, forked from it,
+renders without compiling (Jinja compiles a template to Python source, then to code:
+a millisecond or more per string, paid by every try of every templated task).
 """
 
 from __future__ import annotations
@@ -112,6 +118,12 @@ _dag_envs: weakref.WeakKeyDictionary[DAG, dict[bool, jinja2.Environment]] = (
     weakref.WeakKeyDictionary()
 )
 _dagless_envs: dict[bool, jinja2.Environment] = {}
+_compiled: weakref.WeakKeyDictionary[jinja2.Environment, dict[str, jinja2.Template]] = (
+    weakref.WeakKeyDictionary()
+)
+#: Compiled templates kept per environment at most: a DAG's own strings, not every
+#: string ever rendered (a template built from data would grow the cache forever).
+MAX_COMPILED_PER_ENV = 1024
 
 
 def build_jinja_env(dag: DAG | None, *, native: bool | None = None) -> jinja2.Environment:
@@ -187,7 +199,7 @@ def _render(
         if template_ext and value.endswith(template_ext):
             template = env.get_template(value)
         else:
-            template = env.from_string(value)
+            template = compile_template(env, value)
         return template.render(context)
     if isinstance(value, XComArg):
         return resolve_xcom_args(value, context)
@@ -213,6 +225,48 @@ def _render(
         for name in nested_fields:
             setattr(value, name, again(getattr(value, name)))
     return value
+
+
+def compile_template(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """``env.from_string(source)``, compiled once per environment and source.
+
+    Raises:
+        jinja2.TemplateSyntaxError: ``source`` is malformed (not cached).
+    """
+    cache = _compiled.setdefault(env, {})
+    template = cache.get(source)
+    if template is None:
+        template = env.from_string(source)
+        if len(cache) < MAX_COMPILED_PER_ENV:
+            cache[source] = template
+    return template
+
+
+def precompile_templates(dag: DAG) -> None:
+    """Compile the template strings of ``dag``'s tasks into the cache of its environment.
+
+    Never raises: a malformed template is reported by the try that renders it.
+    """
+    env = build_jinja_env(dag)
+    for task in dag.tasks:
+        for field in task.template_fields:
+            for source in _strings(getattr(task, field, None), tuple(task.template_ext)):
+                try:
+                    compile_template(env, source)
+                except jinja2.TemplateError:
+                    continue
+
+
+def _strings(value: Any, template_ext: tuple[str, ...]) -> list[str]:
+    """The inline template strings in ``value`` (not template file names), walking
+    containers the way :func:`_render` does, but not objects' own fields."""
+    if isinstance(value, str):
+        return [] if template_ext and value.endswith(template_ext) else [value]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [s for item in value for s in _strings(item, template_ext)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item, template_ext)]
+    return []
 
 
 def render_operator_fields(

@@ -20,6 +20,8 @@ from tradewind.sdk.context import (
 from tradewind.sdk.templating import (
     TemplateRenderError,
     build_jinja_env,
+    compile_template,
+    precompile_templates,
     render_operator_fields,
     render_template,
 )
@@ -225,6 +227,30 @@ def test_environment_is_cached_per_dag(tmp_path: Path) -> None:
     assert build_jinja_env(first) is build_jinja_env(first)
     assert build_jinja_env(first) is not build_jinja_env(second)
     assert build_jinja_env(None) is build_jinja_env(None)
+
+
+def test_a_dags_templates_are_compiled_once_and_ahead_of_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a forker does on import, so that tries render without compiling."""
+    (tmp_path / "query.sql").write_text("select {{ ds }}")
+    with make_dag(tmp_path) as dag:
+        task = EchoOperator(task_id="echo", command=["echo {{ ds }}", "query.sql"], env={"N": 1})
+        EchoOperator(task_id="broken", command="{{ oops")
+    precompile_templates(dag)  # the malformed one is left for its try to report
+    env = build_jinja_env(dag)
+    compiled = compile_template(env, "echo {{ ds }}")
+    assert compile_template(env, "echo {{ ds }}") is compiled
+
+    def no_compiling(source: str) -> jinja2.Template:
+        raise AssertionError(f"compiled {source!r} again")
+
+    monkeypatch.setattr(env, "from_string", no_compiling)
+    render_operator_fields(task, context_for(task))
+    assert task.command == ["echo 2024-01-02", "select 2024-01-02"]
+    monkeypatch.undo()
+    with pytest.raises(TemplateRenderError, match="syntax error"):
+        render_operator_fields(dag.get_task("broken"), context_for(task))
 
 
 def test_task_without_dag_renders_with_the_default_environment() -> None:
