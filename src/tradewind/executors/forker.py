@@ -84,7 +84,12 @@ class Forker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             theirs.set_inheritable(True)
-            code = "from tradewind.executors.forker import main; main()"
+            # The worker's import path, so that the forker finds Tradewind and DAG code
+            # exactly where the worker does (not put in PYTHONPATH: tasks would inherit it).
+            code = (
+                f"import sys; sys.path[:] = {sys.path!r}; "
+                "from tradewind.executors.forker import main; main()"
+            )
             argv = [sys.executable, "-c", code, str(theirs.fileno()), str(os.getpid())]
             pid = os.posix_spawn(sys.executable, argv, os.environ)
         finally:
