@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from tradewind.api.auth.backends import load_backends
 from tradewind.api.auth.middleware import API_PREFIX, AuthenticationMiddleware
 from tradewind.api.deps import ApiState
+from tradewind.api.inline_reads import reads_inline
 from tradewind.api.problems import install_problem_handlers
 from tradewind.api.routes import (
     config,
@@ -96,13 +97,21 @@ def create_api_app(settings: Settings, *, engine: Engine | None = None) -> FastA
         docs_url=None,
         redoc_url=None,
     )
-    app.state.api = ApiState(settings=settings, engine=engine, session_factory=factory)
+    app.state.api = ApiState(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        inline_reads=reads_inline(engine),
+    )
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(login_router)  # /auth/login and /auth/logout: outside the gate
     app.add_middleware(
-        AuthenticationMiddleware, backends=load_backends(settings), session_factory=factory
+        AuthenticationMiddleware,
+        backends=load_backends(settings),
+        engine=engine,
+        session_factory=factory,
     )
     return app
 

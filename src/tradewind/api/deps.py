@@ -25,17 +25,18 @@ more than the work itself (a request used to make eight of them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.api.auth.middleware import Principal
+from tradewind.api.inline_reads import run_read
 from tradewind.config import Settings
 from tradewind.errors import PermissionDenied, Unauthenticated
 from tradewind.security.permissions import DAG, DAG_RUN
@@ -43,14 +44,22 @@ from tradewind.services.audit import record_event
 from tradewind.storage.engine import transaction
 from tradewind.storage.wakeup import notify_scheduler
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ApiState:
-    """What the application holds for all requests (``app.state.api``)."""
+    """What the application holds for all requests (``app.state.api``).
+
+    Attributes:
+        inline_reads: whether :meth:`Db.run_read` runs on the event loop (SQLite; see
+            :mod:`tradewind.api.inline_reads`).
+    """
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    inline_reads: bool = False
 
 
 async def api_state(request: Request) -> ApiState:
@@ -109,6 +118,18 @@ class Db:
     def read(self) -> Iterator[Session]:
         with transaction(self._state.session_factory) as session:
             yield session
+
+    async def run_read(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in a read transaction, from an ``async def`` route: on the
+        event loop on SQLite (no worker-thread hop, the costlier part of a short read),
+        in a worker thread on PostgreSQL. For bounded reads only (one page of a list).
+        """
+
+        def in_transaction() -> T:
+            with self.read() as session:
+                return work(session)
+
+        return await run_read(self._state.inline_reads, in_transaction)
 
     @contextmanager
     def write(self, *, event: str | None = None, **extra: Any) -> Iterator[Session]:

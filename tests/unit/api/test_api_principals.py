@@ -24,6 +24,15 @@ def test_a_principal_holds_under_its_generation_only() -> None:
     assert cache.get(("token", b"ada's digest"), 7, NOW) is None
 
 
+def test_holds_tells_whether_any_principal_is_remembered_for_a_key() -> None:
+    cache = PrincipalCache()
+    assert not cache.holds(KEY)
+    cache.put(KEY, 7, ADA, now=NOW)
+
+    assert cache.holds(KEY)  # whatever the generation: checking it needs the database
+    assert not cache.holds(("token", b"ada's digest"))
+
+
 def test_a_new_generation_forgets_every_older_principal() -> None:
     cache = PrincipalCache()
     cache.put(KEY, 7, ADA, now=NOW)

@@ -50,7 +50,8 @@ class AuthBackend(Protocol):
 
         Equal keys must mean equal credentials: while the security generation is
         unchanged, a user proven for a key is proven for the next request with it.
-        Never the credentials themselves (a keyed hash or a digest of them).
+        Never the credentials themselves (a keyed hash or a digest of them). Runs on
+        the event loop: it must not block (no database, no password hashing).
         """
         ...
 

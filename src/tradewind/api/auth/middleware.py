@@ -9,7 +9,9 @@ reads it; each route then checks the permission it needs.
 A principal proven once is trusted again for the same credentials while the security
 generation reads the same (:mod:`tradewind.api.auth.principal`): a request then costs
 one tiny query instead of three, and no argon2 check, while any change to users, roles,
-permissions or tokens still takes effect on the very next request.
+permissions or tokens still takes effect on the very next request. On SQLite that query
+runs on the event loop (:mod:`tradewind.api.inline_reads`); proving credentials not
+remembered (argon2, a backend recording a login) always runs in a worker thread.
 
 Public paths (``/api/v1/health``, ``/api/v1/version``, the spec and its viewer) pass
 without credentials, as in Airflow.
@@ -22,12 +24,14 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 import anyio.to_thread
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tradewind.api.auth.backends import AuthBackend
-from tradewind.api.auth.principal import Principal, PrincipalCache
+from tradewind.api.auth.principal import CredentialKey, Principal, PrincipalCache
+from tradewind.api.inline_reads import reads_inline
 from tradewind.api.problems import PROBLEM_MEDIA_TYPE
 from tradewind.security.generation import read_generation
 from tradewind.security.permissions import grants_of
@@ -57,11 +61,14 @@ class AuthenticationMiddleware:
         app: ASGIApp,
         *,
         backends: Sequence[AuthBackend],
+        engine: Engine,
         session_factory: sessionmaker[Session],
         public_paths: Collection[str] = PUBLIC_PATHS,
     ) -> None:
         self.app = app
         self.backends = tuple(backends)
+        self.engine = engine
+        self.inline_reads = reads_inline(engine)
         self.session_factory = session_factory
         self.public_paths = frozenset(API_PREFIX + path for path in public_paths)
         self.principals = PrincipalCache()
@@ -73,7 +80,12 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
-        principal = await anyio.to_thread.run_sync(self._authenticate, connection)
+        presented = self._presented(connection)
+        principal = None
+        if presented and self.inline_reads:
+            principal = self._remembered(presented)
+        if presented and principal is None:
+            principal = await anyio.to_thread.run_sync(self._authenticate, connection, presented)
         if principal is None:
             await self._refuse(scope, send)
             return
@@ -85,14 +97,35 @@ class AuthenticationMiddleware:
             return False
         return path not in self.public_paths and not path.startswith(API_PREFIX + "/ui/")
 
-    def _authenticate(self, connection: HTTPConnection) -> Principal | None:
-        presented = [
+    def _presented(self, connection: HTTPConnection) -> list[tuple[AuthBackend, bytes]]:
+        """Each backend whose credentials the request presents, with their digest: the
+        checks that need no database. Empty: nothing any backend could accept, so the
+        request is refused without database work."""
+        return [
             (backend, digest)
             for backend in self.backends
             if (digest := backend.credential_key(connection)) is not None
         ]
-        if not presented:  # nothing any backend could accept: no database work at all
+
+    def _remembered(self, presented: list[tuple[AuthBackend, bytes]]) -> Principal | None:
+        """The principal remembered for the first credentials presented, if it still
+        holds; None sends the request to :meth:`_authenticate`.
+
+        Only the first backend's key counts: :meth:`_authenticate` would try that
+        backend before any other, so answering from a later one's key could skip its
+        failure being recorded.
+        """
+        backend, digest = presented[0]
+        key: CredentialKey = (backend.name, digest)
+        if not self.principals.holds(key):  # nothing to check: no query either
             return None
+        with self.engine.connect() as database:
+            generation = read_generation(database)
+        return self.principals.get(key, generation, datetime.now(UTC))
+
+    def _authenticate(
+        self, connection: HTTPConnection, presented: list[tuple[AuthBackend, bytes]]
+    ) -> Principal | None:
         # One short transaction; a backend may record a login or a failure in it.
         with transaction(self.session_factory) as session:
             # Read before any principal is loaded: see tradewind.security.generation.

@@ -87,6 +87,12 @@ class PrincipalCache:
         self._generation: int | None = None
         self._lock = threading.Lock()
 
+    def holds(self, key: CredentialKey) -> bool:
+        """Whether a principal is remembered for ``key`` at all (under any generation):
+        when not, reading the generation to check it would be wasted."""
+        with self._lock:
+            return key in self._entries
+
     def get(self, key: CredentialKey, generation: int | None, now: datetime) -> Principal | None:
         """The principal proven for ``key`` under ``generation`` and still in date."""
         with self._lock:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, SettingsDep, requires
 from tradewind.api.model_response import model_response
@@ -87,7 +88,7 @@ def get_dag_runs_batch(
     response_model=DAGRunCollection,
     dependencies=[requires(READ, DAG_RUN)],
 )
-def get_dag_runs(
+async def get_dag_runs(
     dag_id: str,
     db: DbDep,
     principal: PrincipalDep,
@@ -100,23 +101,28 @@ def get_dag_runs(
     if not every_dag:
         check_run_access(principal, dag_id, dag=READ, run=READ)
     readable = readable_dag_ids(principal) if every_dag else None
-    with db.read() as session:
+    order_by = repo_order_by(page.order_by)
+    wanted = multi_value(fields)
+
+    def answer(session: Session) -> Response:
         found = run_repo.list_dag_run_records(
             session,
             None if every_dag else dag_id,
             dag_ids=None if readable is None else sorted(readable),
             states=multi_value(state),
-            order_by=repo_order_by(page.order_by),
+            order_by=order_by,
             limit=page.limit,
             offset=page.offset,
             **dates,
         )
         collection = DAGRunCollection.from_rows(found.items, found.total_entries)
-    wanted = multi_value(fields)
-    if wanted is None:
-        return model_response(collection)
-    runs = [only_fields(run.model_dump(mode="json"), wanted) for run in collection.dag_runs]
-    return JSONResponse({"dag_runs": runs, "total_entries": collection.total_entries})
+        if wanted is None:
+            return model_response(collection)
+        runs = [only_fields(run.model_dump(mode="json"), wanted) for run in collection.dag_runs]
+        return JSONResponse({"dag_runs": runs, "total_entries": collection.total_entries})
+
+    # async, with the page read inline on SQLite: see Db.run_read.
+    return await db.run_read(answer)
 
 
 @router.post(RUNS, name="post_dag_run", dependencies=[requires(CREATE, DAG_RUN)])

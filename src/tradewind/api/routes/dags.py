@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tradewind.api.deps import (
     DbDep,
@@ -51,7 +52,7 @@ TagsQuery = Annotated[list[str] | None, Query()]
 @router.get(
     "/dags", name="get_dags", dependencies=[requires(READ, DAGS)], response_model=DAGCollection
 )
-def get_dags(
+async def get_dags(
     db: DbDep,
     page: PageDep,
     principal: PrincipalDep,
@@ -62,7 +63,7 @@ def get_dags(
     paused: bool | None = None,
     dag_id_pattern: str | None = None,
 ) -> Response:
-    with db.read() as session:
+    def answer(session: Session) -> Response:
         found = dag_repo.list_dag_records(
             session,
             only_active=only_active,
@@ -75,8 +76,11 @@ def get_dags(
             order_by=page.order_by,
         )
         tags_of = dag_repo.tag_names(session, [row.dag_id for row in found.items])
-    collection = DAGCollection.from_records(found, tags_of, FileTokens(settings))
-    return JSONResponse(collection.only(fields)) if fields else model_response(collection)
+        collection = DAGCollection.from_records(found, tags_of, FileTokens(settings))
+        return JSONResponse(collection.only(fields)) if fields else model_response(collection)
+
+    # async, with the page read inline on SQLite: see Db.run_read.
+    return await db.run_read(answer)
 
 
 @router.patch("/dags", name="patch_dags", dependencies=[requires(EDIT, DAGS)])
