@@ -12,6 +12,8 @@ FastAPI's own generated schema and docs are switched off: the contract served at
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
@@ -118,7 +120,24 @@ def create_api_app(settings: Settings, *, engine: Engine | None = None) -> FastA
 
 def create_app_from_environment() -> FastAPI:
     """The app for ``$TRADEWIND_HOME``'s settings: the factory of each uvicorn worker."""
-    return create_api_app(load_settings())
+    app = create_api_app(load_settings())
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Take what the process built so far out of the garbage collector's sight.
+
+    A built app holds ~170,000 tracked objects (routes, pydantic schemas, SQLAlchemy
+    tables and compiled statements) that live until the process ends, yet each full
+    collection walked them all: ~110 ms once every ~300 list requests, ~0.4 ms a
+    request on average and a long stall for the request it falls on. ``gc.freeze``
+    moves them to a generation that is never collected. Called once by the commands
+    that serve, after building the app; not by :func:`create_api_app`, which tests call
+    many times in one process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def prepare_database(engine: Engine) -> None:

@@ -6,6 +6,9 @@ Host, port and worker processes come from ``[webserver]`` (``web_server_host``,
 a fresh database answers with working permissions. With more than one worker, each
 worker builds the app from the environment and configuration file
 (:func:`tradewind.api.app.create_app_from_environment`); uvicorn supervises them.
+Each serving process freezes the objects it built before its first request
+(:func:`tradewind.api.app.freeze_startup_objects`): full garbage collections then skip
+them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def api_server(ctx: click.Context, host: str | None, port: int | None, workers: 
     """Serve the REST API (/api/v1)."""
     import uvicorn
 
-    from tradewind.api.app import create_api_app, prepare_database
+    from tradewind.api.app import create_api_app, freeze_startup_objects, prepare_database
     from tradewind.api.auth.backends import load_backends
 
     settings = get_settings(ctx)
@@ -51,4 +54,6 @@ def api_server(ctx: click.Context, host: str | None, port: int | None, workers: 
             log_level="warning",
         )
         return
-    uvicorn.run(create_api_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    app = create_api_app(settings, engine=engine)
+    freeze_startup_objects()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
