@@ -9,7 +9,9 @@ make sense with process isolation and run on LocalExecutor only.
 
 from __future__ import annotations
 
+import os
 import select
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -330,6 +332,32 @@ def test_end_leaves_no_child_processes(
     assert not is_alive(task_pid)
     assert ti_row(session_factory, work).state == "failed"
     assert final(executor.poll_events()) == [("forever", "failed", False)]
+
+
+def test_a_killed_worker_takes_its_running_try_with_it(
+    kind: str, executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    """A try nobody heartbeats or records must not run on: its forker (the zygote's
+    child, not the worker's) watches the worker and kills the try when it dies."""
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    assert isinstance(executor, LocalExecutor)
+    work = make_try(session_factory, dag_file, "forever")
+    executor.queue(work)
+    deadline = time.monotonic() + 10
+    while ti_row(session_factory, work).state != "running":
+        assert time.monotonic() < deadline, "the try never started"
+        executor.poll_events()
+        time.sleep(0.02)
+    task_pid = ti_row(session_factory, work).pid
+    assert task_pid is not None and is_alive(task_pid)
+    for pid in executor.worker_pids:
+        os.kill(pid, signal.SIGKILL)
+    while is_alive(task_pid):
+        assert time.monotonic() < deadline + 10, "the try outlived its worker"
+        time.sleep(0.02)
+    events = run(executor)
+    assert [(e.state, e.lost) for e in events if e.state != "running"] == [("failed", True)]
 
 
 def log_path(settings: Settings, work: TaskWorkload) -> Path:

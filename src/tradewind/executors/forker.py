@@ -3,9 +3,9 @@
 ::
 
     worker            claims tries, records outcomes, heartbeats (the database work)
-     └── forker       imports DAG files, forks task processes, reaps them
-          ├── task process   running a try
-          └── task process   the spare, waiting for the next workload
+    forker            imports DAG files, forks task processes, reaps them
+     ├── task process   running a try
+     └── task process   the spare, waiting for the next workload
 
 Why not fork task processes from the worker itself: after a fork, every page the
 parent writes while the child lives is copied first (copy-on-write). A worker that
@@ -14,11 +14,13 @@ has a child alive (the running try, the spare), so it paid ~1,600 page faults a 
 The forker shares its pages with its children too, but it hardly writes: it waits on
 its socket, forks, and reaps.
 
-And why a fresh interpreter (``posix_spawn``), not a fork of the worker: the worker
-holds SQLAlchemy, the scheduler's modules and their caches, ~60 MiB of heap that every
-fork copies the page tables of and every exit tears down. The forker imports only what
-a try runs (no database library: see :mod:`.task_process`), ~15 MiB; it costs a
-fraction of a second once, when its worker starts.
+And why not a fork of the worker at all: the worker holds SQLAlchemy, the scheduler's
+modules and their caches, ~60 MiB of heap that every fork copies the page tables of and
+every exit tears down. A forker is forked from the zygote (:mod:`.zygote`), a fresh
+interpreter with only what a try runs imported (no database library: see
+:mod:`.task_process`), ~15 MiB. It is the zygote's child, not its worker's, so it
+watches its worker (a pidfd): when the worker dies, it kills its task processes and
+exits, so that no try runs on unsupervised.
 
 The worker talks to its forker over a ``SOCK_SEQPACKET`` socket pair (message
 boundaries kept, file descriptors passed along):
@@ -29,39 +31,30 @@ boundaries kept, file descriptors passed along):
 - forker -> worker ``("exited", pid, code)`` when a task process exits (``code`` is
   -N when killed by signal N), in any order relative to answers.
 
-The forker dies with its worker (``PR_SET_PDEATHSIG``), and its task processes with
-it, so a SIGKILLed worker leaves no try running unsupervised. End of file on the
-socket (the worker closed it) makes the forker exit once its task processes have.
+End of file on the socket (the worker closed it) makes the forker exit once its task
+processes have; its task processes die with it (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
 import collections
-import gc
-import logging
 import os
 import pickle
 import select
 import signal
 import socket
-import sys
-import traceback
-from typing import Any, NoReturn
+from typing import Any
 
-from tradewind.execution.task_logging import TASK_LOGGER_NAME
 from tradewind.execution.try_run import DagCache
 from tradewind.executors.task_process import (
     ForkerConfig,
     TaskProcess,
     fork_task_process,
-    rehearse_try,
+    kill_group,
 )
-from tradewind.processes import die_with_parent, exit_forked_child
 
-#: Largest message either side sends (bytes) but the first (the config): tiny tuples.
+#: Largest message either side sends (bytes): tiny tuples.
 _MAX_MESSAGE = 4096
-#: Largest config message (bytes).
-_MAX_CONFIG = 1 << 20
 
 
 class Forker:
@@ -75,27 +68,14 @@ class Forker:
         self._requested = 0
 
     @classmethod
-    def start(cls, config: ForkerConfig) -> Forker:
-        """Start a forker, a child of this process, and send it ``config``.
-
-        It inherits the one end of the socket and nothing else: every other file
-        descriptor of a Tradewind process is opened non-inheritable.
-        """
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            theirs.set_inheritable(True)
-            # The worker's import path, so that the forker finds Tradewind and DAG code
-            # exactly where the worker does (not put in PYTHONPATH: tasks would inherit it).
-            code = (
-                f"import sys; sys.path[:] = {sys.path!r}; "
-                "from tradewind.executors.forker import main; main()"
-            )
-            argv = [sys.executable, "-c", code, str(theirs.fileno()), str(os.getpid())]
-            pid = os.posix_spawn(sys.executable, argv, os.environ)
-        finally:
-            theirs.close()
-        ours.send(pickle.dumps(config))
-        return cls(ours, pid)
+    def start(cls, request: socket.socket) -> Forker:
+        """The forker at the other end of ``request`` (``zygote.request_forker``), once it
+        says it is ready."""
+        data = request.recv(_MAX_MESSAGE)
+        if not data:
+            raise RuntimeError("The forker did not start")
+        _, pid = pickle.loads(data)
+        return cls(request, int(pid))
 
     def request_spare(self, fileloc: str | None = None, dag_id: str | None = None) -> None:
         """Ask for a new spare task process (with ``fileloc`` imported first, if given)
@@ -126,10 +106,7 @@ class Forker:
         while self._forked:
             self._forked.popleft().retire()
         self._sock.close()
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        _wait_exit(self.pid)  # not our child: the zygote reaps it
 
     def _receive(self) -> None:
         data, fds, _flags, _address = socket.recv_fds(self._sock, _MAX_MESSAGE, 2)
@@ -144,33 +121,22 @@ class Forker:
             self._requested -= 1
 
 
-def main() -> NoReturn:
-    """The forker process (``Forker.start``): its socket's descriptor is ``argv[1]``,
-    its worker's pid ``argv[2]``."""
-    code = 0
+def serve_worker(sock: socket.socket, worker_pid: int, config: ForkerConfig) -> None:
+    """Be the forker of the worker ``worker_pid`` (in a process the zygote forked)."""
     try:
-        die_with_parent()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
-        sock = socket.socket(fileno=int(sys.argv[1]))
-        data = sock.recv(_MAX_CONFIG)
-        # No config: the worker is gone. A parent other than the worker: it died before
-        # PDEATHSIG was set, and nobody would stop this process.
-        if data and os.getppid() == int(sys.argv[2]):
-            config: ForkerConfig = pickle.loads(data)
-            # Tries log at INFO; set once here rather than raised and restored per try.
-            logging.getLogger(TASK_LOGGER_NAME).setLevel(logging.INFO)
-            rehearse_try()
-            gc.freeze()  # what the task processes share with the forker stays shared
-            _serve(sock, DagCache(config.dag_loader), config)
-    except BaseException:
-        traceback.print_exc()
-        code = 1
+        worker = os.pidfd_open(worker_pid)
+    except ProcessLookupError:  # it died before asking was answered
+        return
+    try:
+        sock.send(pickle.dumps(("ready", os.getpid())))
+        _serve(sock, DagCache(config.dag_loader), config, worker)
     finally:
-        exit_forked_child(code)
+        os.close(worker)
 
 
-def _serve(sock: socket.socket, cache: DagCache, config: ForkerConfig) -> None:
-    """Fork on request, report exits; return when the worker is gone and children too."""
+def _serve(sock: socket.socket, cache: DagCache, config: ForkerConfig, worker: int) -> None:
+    """Fork on request, report exits; return when the worker closed the socket and the
+    children are gone, or at once (killing them) when the worker died."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -178,8 +144,12 @@ def _serve(sock: socket.socket, cache: DagCache, config: ForkerConfig) -> None:
     children: set[int] = set()
     worker_gone = False
     while not (worker_gone and not children):
-        watched = [wake_r] if worker_gone else [sock.fileno(), wake_r]
+        watched = [wake_r, worker] if worker_gone else [sock.fileno(), wake_r, worker]
         ready, _, _ = select.select(watched, [], [])
+        if worker in ready:  # a try whose worker died must not run on unsupervised
+            for pid in children:
+                kill_group(pid, signal.SIGKILL)
+            return
         if wake_r in ready:
             os.read(wake_r, 512)
         _report_exits(sock, children, tell=not worker_gone)
@@ -191,7 +161,8 @@ def _serve(sock: socket.socket, cache: DagCache, config: ForkerConfig) -> None:
             _, fileloc, dag_id = pickle.loads(data)
             if fileloc is not None and dag_id is not None:
                 cache.preload(fileloc, dag_id)
-            process = fork_task_process(config, cache, closing=[sock.fileno(), wake_r, wake_w])
+            closing = [sock.fileno(), wake_r, wake_w, worker]
+            process = fork_task_process(config, cache, closing=closing)
             children.add(process.pid)
             socket.send_fds(
                 sock, [pickle.dumps(("forked", process.pid))], [process.handoff, process.outcome]
@@ -214,3 +185,15 @@ def _report_exits(sock: socket.socket, children: set[int], *, tell: bool) -> Non
                 sock.send(pickle.dumps(("exited", pid, os.waitstatus_to_exitcode(status))))
             except OSError:
                 pass
+
+
+def _wait_exit(pid: int) -> None:
+    """Block until process ``pid`` (not necessarily a child) has exited."""
+    try:
+        exited = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([exited], [], [])
+    finally:
+        os.close(exited)

@@ -35,7 +35,9 @@ from tradewind.errors import Conflict
 from tradewind.execution.try_run import DagLoader
 from tradewind.executors.base import TaskEvent, TaskWorkload
 from tradewind.executors.pipes import decode_messages, encode_workload, wait_readable
+from tradewind.executors.task_process import ForkerConfig
 from tradewind.executors.worker_pool import WorkerConfig, worker_main
+from tradewind.executors.zygote import Zygote
 from tradewind.storage.engine import create_engine_from_settings
 
 logger = logging.getLogger(__name__)
@@ -109,6 +111,7 @@ class LocalExecutor:
         self._buffer = b""
         self._results_r = self._results_w = -1
         self._config: WorkerConfig | None = None
+        self._zygote: Zygote | None = None
         self._ended = False
 
     @property
@@ -132,8 +135,13 @@ class LocalExecutor:
         engine = create_engine_from_settings(
             self.settings.database, fernet_key=self.settings.core.fernet_key
         )
+        self._zygote = Zygote.start(ForkerConfig(self.settings, self._dag_loader))
         self._config = WorkerConfig(
-            self.settings, engine, self._dag_loader, self._heartbeat_interval
+            self.settings,
+            engine,
+            self._dag_loader,
+            self._heartbeat_interval,
+            zygote_fd=self._zygote.fileno(),
         )
         for _ in range(self.warm_workers):
             self._idle.append(self._spawn())
@@ -182,6 +190,8 @@ class LocalExecutor:
         _close(self._results_r)
         _close(self._results_w)
         self._results_r = self._results_w = -1
+        if self._zygote is not None:
+            self._zygote.stop()
         self._config.engine.dispose()
 
     # -- workers -----------------------------------------------------------------------

@@ -3,15 +3,16 @@
 ::
 
     scheduler (LocalExecutor)
-     ├── worker 0        warm: Tradewind, SQLAlchemy and the SDK imported; the database work
-     │    └── forker     a small fresh interpreter: imports DAG files, forks and reaps
-     │                   task processes (``forker``)
+     ├── zygote          a small fresh interpreter that forks a forker per worker (``zygote``)
+     │    └── forker     of worker 0: imports DAG files, forks and reaps task processes
      │         ├── task process   running a try
      │         └── task process   the spare, forked ahead, waiting for the next workload
+     ├── worker 0        warm: Tradewind, SQLAlchemy and the SDK imported; the database work
      └── worker 1 ...
 
 A worker is forked from the executor's process, so it starts with everything that
-process imported, then warms up once (:func:`warm_up`) and starts its forker. For each
+process imported, then warms up once (:func:`warm_up`) and asks the zygote for its
+forker. For each
 workload on its inbox pipe it claims the try in the database itself (guarded
 ``queued -> running``: this is what makes sure no try runs twice), hands the workload
 and the claim to the spare task process, which starts the try at once, and asks the
@@ -77,7 +78,8 @@ from tradewind.executors.base import TaskWorkload
 from tradewind.executors.forker import Forker
 from tradewind.executors.pipes import read_workload, send
 from tradewind.executors.task_channel import answer
-from tradewind.executors.task_process import ForkerConfig, TaskProcess, kill_group
+from tradewind.executors.task_process import TaskProcess, kill_group
+from tradewind.executors.zygote import request_forker
 from tradewind.processes import exit_forked_child
 from tradewind.storage.engine import session_factory
 
@@ -92,6 +94,8 @@ class WorkerConfig:
     engine: Engine
     dag_loader: DagLoader
     heartbeat_interval: float | None
+    #: The zygote's socket (inherited), to ask for a forker on (see ``zygote``).
+    zygote_fd: int
 
 
 def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoReturn:
@@ -102,7 +106,7 @@ def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoRetur
         config.engine.dispose(close=False)
         warm_up(config.engine)
         with os.fdopen(inbox_fd, "rb") as inbox:
-            forker = Forker.start(ForkerConfig(config.settings, config.dag_loader))
+            forker = Forker.start(request_forker(config.zygote_fd))
             try:
                 _serve(inbox, results_fd, config, forker)
             finally:
