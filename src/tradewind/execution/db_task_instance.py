@@ -108,9 +108,9 @@ _RECORD = (
 def compile_statements(sessions: sessionmaker[Session]) -> None:
     """Run every statement of a try against a try that does not exist, then roll back.
 
-    A warm worker calls this once, so that the engine's compiled-statement cache it
-    passes on to each forked task process already holds them: compiling costs more
-    than running them on SQLite.
+    A worker calls this once as it warms up, so that its engine's compiled-statement
+    cache already holds them when the first try comes: compiling costs more than
+    running them on SQLite.
     """
     ident = {f"p_{name}": "" for name in TI_KEY} | {"p_map_index": -1}
     # Each call must pass exactly the parameter names the try passes: they are part of

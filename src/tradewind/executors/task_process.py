@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ForkerConfig:
-    """What a forker and its task processes need; sent to the forker when it starts.
+    """What forkers and their task processes need; sent to the zygote when it starts.
 
     Attributes:
         settings: the log folder is read.

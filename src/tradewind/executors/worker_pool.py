@@ -39,8 +39,8 @@ dropped (:func:`~.pipes.send`). A worker learns of the death from its inbox: end
 file once the scheduler's write end is gone, so it takes no new work and exits as
 soon as its try is over; an idle worker exits at once. A workload already in the
 inbox is still run if its try can be claimed, i.e. if the next scheduler has not
-reset it yet: once either way. When a worker dies, its forker and the try die with it
-(``PR_SET_PDEATHSIG``): a try nobody heartbeats or records must not go on running.
+reset it yet: once either way. When a worker dies, its forker (which watches it) kills
+the try and exits: a try nobody heartbeats or records must not go on running.
 
 Database connections never cross a fork: a worker disposes the pool it inherited from
 the scheduler (``engine.dispose(close=False)``) and makes its own; its forker and task
