@@ -26,6 +26,8 @@ class DagRow(Base):
     __table_args__ = (
         sa.Index("ix_dag_next_dagrun_create_after", "next_dagrun_create_after"),
         sa.Index("ix_dag_is_active_is_paused", "is_active", "is_paused"),
+        # Lists of active DAGs by dag_id, a page at a time (migration 0004).
+        sa.Index("ix_dag_is_active_dag_id", "is_active", "dag_id"),
     )
 
     dag_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
