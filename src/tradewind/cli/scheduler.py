@@ -41,6 +41,7 @@ from tradewind.errors import ConfigError
 from tradewind.executors.base import Executor
 from tradewind.scheduler.callbacks import CallbackRunner
 from tradewind.scheduler.loop import Scheduler
+from tradewind.storage import sqlite_write_queue
 from tradewind.storage.engine import display_url, session_factory
 from tradewind.storage.wakeup import SchedulerWakeup
 
@@ -132,6 +133,9 @@ def scheduler(ctx: click.Context, dag_processor: bool) -> None:
             lambda: DagFileProcessor(settings.core, settings.scheduler, sessions, utcnow), engine
         )
         processor.start()
+    # This process's database work is its loop's, in this thread: queue its writes
+    # with the workers' (after forking the processor, which does not queue).
+    sqlite_write_queue.enable()
     executor.start()
     wakeup = SchedulerWakeup(settings, engine)
     callbacks = CallbackRunner(settings, collect_dags)

@@ -81,6 +81,7 @@ from tradewind.executors.task_channel import answer
 from tradewind.executors.task_process import TaskProcess, kill_group
 from tradewind.executors.zygote import request_forker
 from tradewind.processes import exit_forked_child
+from tradewind.storage import sqlite_write_queue
 from tradewind.storage.engine import session_factory
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def worker_main(inbox_fd: int, results_fd: int, config: WorkerConfig) -> NoRetur
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scheduler's to handle
         config.engine.dispose(close=False)
+        sqlite_write_queue.enable()  # one thread, no alarms: it may queue for the lock
         warm_up(config.engine)
         with os.fdopen(inbox_fd, "rb") as inbox:
             forker = Forker.start(request_forker(config.zygote_fd))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config import DatabaseSettings
 from tradewind.errors import DatabaseError
+from tradewind.storage import sqlite_write_queue as write_queue
 from tradewind.storage.fernet import FernetVault, attach_vault
 
 #: URL schemes accepted as PostgreSQL; each is rewritten to the psycopg 3 driver.
@@ -105,7 +106,9 @@ def _create_sqlite_engine(url: URL, db: DatabaseSettings) -> Engine:
     if not in_memory:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {"connect_args": {"timeout": db.sqlite_busy_timeout}}
+    queue_path = None if in_memory else f"{Path(database).expanduser()}.tradewind-lock"
     if not in_memory:
+        options["connect_args"]["factory"] = write_queue.QueuedConnection
         options["pool_size"] = db.sql_alchemy_pool_size
         options["max_overflow"] = db.sql_alchemy_max_overflow
         options["pool_pre_ping"] = db.sql_alchemy_pool_pre_ping
@@ -134,8 +137,25 @@ def _create_sqlite_engine(url: URL, db: DatabaseSettings) -> Engine:
             raise ValueError(f"sqlite_begin must be one of {sorted(_BEGIN_MODES)}, got {mode!r}")
         if mode == "DEFERRED":  # takes no lock: nothing to wait for
             connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            _begin_writing(connection.connection.driver_connection, mode, db.sqlite_busy_timeout)
+            return
+        dbapi_connection = connection.connection.driver_connection
+        started = time.monotonic()
+        queued = (
+            dbapi_connection
+            if isinstance(dbapi_connection, write_queue.QueuedConnection)
+            and queue_path is not None
+            and write_queue.queues_here()
+            else None
+        )
+        if queued is not None and queue_path is not None:
+            write_queue.wait_turn(queued, queue_path, db.sqlite_busy_timeout)
+        try:
+            left = db.sqlite_busy_timeout - (time.monotonic() - started)
+            _begin_writing(dbapi_connection, mode, left)
+        except BaseException:
+            if queued is not None:
+                queued.rollback()  # no transaction to end: this leaves the queue
+            raise
 
     return engine
 
