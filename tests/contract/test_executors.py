@@ -360,6 +360,22 @@ def test_a_killed_worker_takes_its_running_try_with_it(
     assert [(e.state, e.lost) for e in events if e.state != "running"] == [("failed", True)]
 
 
+def test_a_dead_zygote_is_restarted_for_the_next_worker(
+    kind: str, executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    if kind == "inline":
+        pytest.skip("the inline executor has no worker processes")
+    assert isinstance(executor, LocalExecutor)
+    zygote = executor.zygote_pid
+    assert zygote is not None
+    os.kill(zygote, signal.SIGKILL)
+    for pid in executor.worker_pids:  # their replacements need a forker from a zygote
+        os.kill(pid, signal.SIGKILL)
+    work = make_try(session_factory, dag_file, "push")
+    assert final(run(executor, work)) == [("push", "success", False)]
+    assert executor.zygote_pid not in (None, zygote)
+
+
 def log_path(settings: Settings, work: TaskWorkload) -> Path:
     return (
         Path(settings.logging.base_log_folder)

@@ -22,6 +22,7 @@ imported this module, which has imported Tradewind, SQLAlchemy and the SDK.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import fcntl
 import itertools
 import logging
@@ -119,6 +120,11 @@ class LocalExecutor:
         """Pids of the worker processes started and not yet reaped (for supervision, tests)."""
         return [worker.pid for worker in self._workers]
 
+    @property
+    def zygote_pid(self) -> int | None:
+        """Pid of the process forkers are forked from (see ``zygote``), once started."""
+        return self._zygote.pid if self._zygote is not None else None
+
     # -- the Executor protocol ---------------------------------------------------------
 
     def start(self) -> None:
@@ -197,6 +203,7 @@ class LocalExecutor:
     # -- workers -----------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
+        self._ensure_zygote()
         assert self._config is not None
         inbox_r, inbox_w = os.pipe()
         pid = os.fork()
@@ -208,6 +215,17 @@ class LocalExecutor:
         worker = _Worker(pid=pid, inbox=inbox_w)
         self._workers.append(worker)
         return worker
+
+    def _ensure_zygote(self) -> None:
+        """Restart the zygote if it died (killed by hand, by the OOM killer): a new worker
+        gets its forker from it. Workers already running keep theirs."""
+        assert self._config is not None and self._zygote is not None
+        if self._zygote.alive():
+            return
+        logger.warning("The executor's zygote (pid %d) died; starting another", self._zygote.pid)
+        self._zygote.stop()
+        self._zygote = Zygote.start(ForkerConfig(self.settings, self._dag_loader))
+        self._config = dataclasses.replace(self._config, zygote_fd=self._zygote.fileno())
 
     def _dispatch(self) -> None:
         while self._pending and not self._ended:

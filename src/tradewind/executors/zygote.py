@@ -85,6 +85,14 @@ class Zygote:
         """The socket workers inherit and ask for their forker on."""
         return self._sock.fileno()
 
+    def alive(self) -> bool:
+        """Whether the zygote is still running (reaps it if not)."""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return pid == 0
+
     def stop(self) -> None:
         """Kill and reap the zygote (forkers it started live on with their workers)."""
         self._sock.close()
