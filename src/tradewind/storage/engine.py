@@ -108,12 +108,17 @@ def _create_sqlite_engine(url: URL, db: DatabaseSettings) -> Engine:
     options: dict[str, Any] = {"connect_args": {"timeout": db.sqlite_busy_timeout}}
     queue_path = None if in_memory else f"{Path(database).expanduser()}.tradewind-lock"
     if not in_memory:
-        options["connect_args"]["factory"] = write_queue.QueuedConnection
         options["pool_size"] = db.sql_alchemy_pool_size
         options["max_overflow"] = db.sql_alchemy_max_overflow
         options["pool_pre_ping"] = db.sql_alchemy_pool_pre_ping
     engine = sa.create_engine(url, **options)
     busy_ms = int(db.sqlite_busy_timeout * 1000)
+
+    @event.listens_for(engine, "do_connect")
+    def _on_do_connect(_dialect: Any, _record: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+        # Only a process that queues pays for a connection class that can leave the queue.
+        if queue_path is not None and write_queue.queues_here():
+            kwargs["factory"] = write_queue.QueuedConnection
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
