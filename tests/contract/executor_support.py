@@ -79,6 +79,11 @@ def lean():
         file.write(f"sqlalchemy imported: {{'sqlalchemy' in sys.modules}}\\n")
 
 
+def whoami():
+    with open(SIDE_EFFECTS, "a") as file:
+        file.write(f"{{os.getpid()}}\\n")
+
+
 def unserialisable():
     return object()
 
@@ -109,6 +114,7 @@ with DAG("contract", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     )
     PythonOperator(task_id="unserialisable", python_callable=unserialisable)
     PythonOperator(task_id="lean", python_callable=lean)
+    PythonOperator(task_id="whoami", python_callable=whoami)
     PythonOperator(
         task_id="templated",
         python_callable=lambda text: text,

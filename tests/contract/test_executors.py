@@ -376,6 +376,42 @@ def test_a_dead_zygote_is_restarted_for_the_next_worker(
     assert executor.zygote_pid not in (None, zygote)
 
 
+def test_a_try_whose_spare_died_records_the_process_that_ran_it(
+    kind: str,
+    executor: Executor,
+    session_factory: sessionmaker[Session],
+    dag_file: Path,
+    tmp_path: Path,
+) -> None:
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    assert isinstance(executor, LocalExecutor) and executor.zygote_pid is not None
+    deadline = time.monotonic() + 10
+    while not (spares := _grandchildren(executor.zygote_pid)):  # the workers' spares
+        assert time.monotonic() < deadline, "no spare task process appeared"
+        time.sleep(0.02)
+    for pid in spares:
+        os.kill(pid, signal.SIGKILL)
+    work = make_try(session_factory, dag_file, "whoami")
+    assert final(run(executor, work)) == [("whoami", "success", False)]
+    ran_in = int((tmp_path / "side_effects.txt").read_text())
+    assert ran_in not in spares
+    assert ti_row(session_factory, work).pid == ran_in
+
+
+def _grandchildren(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    children = {child for child, parent in parents.items() if parent == pid}
+    return [child for child, parent in parents.items() if parent in children]
+
+
 def log_path(settings: Settings, work: TaskWorkload) -> Path:
     return (
         Path(settings.logging.base_log_folder)

@@ -185,6 +185,17 @@ def claim_try(
     )
 
 
+def set_try_pid(sessions: sessionmaker[Session], ident: TryIdentity, *, pid: int) -> bool:
+    """Record that another process runs the try (its first one died before it started);
+    False when the try is no longer ``running`` with try ``n``."""
+    with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
+        moved = session.execute(
+            sa.update(_T).where(*_THIS_TRY, _T.c.state == _RUNNING).values(pid=pid),
+            _try_params(ident),
+        )
+        return _rowcount(moved) == 1
+
+
 def heartbeat_try(sessions: sessionmaker[Session], ident: TryIdentity, *, now: datetime) -> bool:
     """Set ``last_heartbeat_at``; False when the try is no longer ``running`` with try ``n``."""
     with transaction(sessions, sqlite_begin="IMMEDIATE") as session:

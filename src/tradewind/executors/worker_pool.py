@@ -64,7 +64,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config import Settings
 from tradewind.execution.claimed import ClaimedTry
-from tradewind.execution.db_task_instance import compile_statements, heartbeat_try
+from tradewind.execution.db_task_instance import (
+    compile_statements,
+    heartbeat_try,
+    set_try_pid,
+)
 from tradewind.execution.db_xcom import DatabaseXComStore
 from tradewind.execution.outcome import TryOutcome
 from tradewind.execution.try_run import DagLoader
@@ -134,7 +138,8 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
             if spare is None:
                 spare = forker.take_spare()
             try:
-                claimed = claim_workload(workload, sessions=sessions, pid=spare.pid)
+                claimed_pid = spare.pid
+                claimed = claim_workload(workload, sessions=sessions, pid=claimed_pid)
             except Exception:
                 logger.exception("Could not claim %s", workload.ti_id)
                 send(results_fd, seq, "exited", code=1)
@@ -147,6 +152,8 @@ def _serve(inbox: IO[bytes], results_fd: int, config: WorkerConfig, forker: Fork
             while not running.hand(workload, claimed):  # the spare died waiting
                 forker.request_spare(workload.fileloc, workload.dag_id)
                 running = forker.take_spare()
+            if running.pid != claimed_pid:
+                _set_pid(workload, running.pid, sessions)
             send(results_fd, seq, "forked", pid=running.pid)
             # Not awaited: the forker imports the DAG file and forks while the try runs.
             forker.request_spare(workload.fileloc, workload.dag_id)
@@ -182,6 +189,15 @@ def _heartbeat(
     if not alive:
         logger.warning("Try %s is no longer running: it was changed", workload.ti_id)
         kill_group(running.pid, signal.SIGTERM)
+
+
+def _set_pid(workload: TaskWorkload, pid: int, sessions: sessionmaker[Session]) -> None:
+    """The try's row names the process that runs it (a user who kills it by pid, the
+    API's ``pid``), not the spare that died before it could."""
+    try:
+        set_try_pid(sessions, workload, pid=pid)
+    except Exception:  # only the recorded pid is stale; the try runs and is recorded
+        logger.warning("Could not record the pid of try %s", workload.ti_id, exc_info=True)
 
 
 def _record(
