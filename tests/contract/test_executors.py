@@ -63,6 +63,15 @@ def executor(
     assert not [pid for pid in workers if is_alive(pid) or pid in active_children()]
 
 
+@pytest.fixture
+def local(kind: str, executor: Executor) -> LocalExecutor:
+    """The executor, for tests that need worker processes (skipped for the inline one)."""
+    if kind == "inline":
+        pytest.skip("the inline executor runs tries in the calling process")
+    assert isinstance(executor, LocalExecutor)
+    return executor
+
+
 def run(executor: Executor, *workloads: TaskWorkload, timeout: float = 20) -> list[TaskEvent]:
     """Queue the workloads and collect events until the executor is idle again."""
     for workload in workloads:
@@ -135,22 +144,19 @@ def test_a_return_value_that_is_not_json_fails_the_try(
 
 
 def test_a_try_cleared_while_it_runs_stores_no_return_value(
-    kind: str,
-    executor: Executor,
+    local: LocalExecutor,
     session_factory: sessionmaker[Session],
     dag_file: Path,
     tmp_path: Path,
 ) -> None:
     """Pushes by the task are visible at once; its return value only with its outcome,
     which a try cleared meanwhile does not get to record."""
-    if kind == "inline":
-        pytest.skip("the inline executor runs tries in the calling process")
     work = make_try(session_factory, dag_file, "early_then_late")
-    executor.queue(work)
+    local.queue(work)
     deadline = time.monotonic() + 20
     while ("early_then_late", "early") not in xcoms(session_factory):
         assert time.monotonic() < deadline, "the explicit push never became visible"
-        executor.poll_events()
+        local.poll_events()
         time.sleep(0.01)
     with transaction(session_factory, sqlite_begin="IMMEDIATE") as session:  # a user's clear
         session.execute(
@@ -159,7 +165,7 @@ def test_a_try_cleared_while_it_runs_stores_no_return_value(
             .values(state=None, try_number=2)
         )
     (tmp_path / "side_effects.txt").write_text("go\n")
-    run(executor)
+    run(local)
     assert xcoms(session_factory) == {("early_then_late", "early"): "pushed at once"}
 
 
@@ -176,17 +182,14 @@ def test_a_try_reads_connections_and_variables(
 
 
 def test_a_task_process_imports_no_database_library(
-    kind: str,
-    executor: Executor,
+    local: LocalExecutor,
     session_factory: sessionmaker[Session],
     dag_file: Path,
     tmp_path: Path,
 ) -> None:
-    """What keeps forking a try cheap: the forker is a fresh, small interpreter."""
-    if kind == "inline":
-        pytest.skip("the inline executor runs tries in the calling process")
+    """What keeps forking a try cheap: forkers come from the zygote, a small fresh interpreter."""
     work = make_try(session_factory, dag_file, "lean")
-    assert final(run(executor, work)) == [("lean", "success", False)]
+    assert final(run(local, work)) == [("lean", "success", False)]
     assert (tmp_path / "side_effects.txt").read_text() == "sqlalchemy imported: False\n"
 
 
@@ -335,65 +338,56 @@ def test_end_leaves_no_child_processes(
 
 
 def test_a_killed_worker_takes_its_running_try_with_it(
-    kind: str, executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+    local: LocalExecutor, session_factory: sessionmaker[Session], dag_file: Path
 ) -> None:
     """A try nobody heartbeats or records must not run on: its forker (the zygote's
     child, not the worker's) watches the worker and kills the try when it dies."""
-    if kind == "inline":
-        pytest.skip("the inline executor runs tries in the calling process")
-    assert isinstance(executor, LocalExecutor)
     work = make_try(session_factory, dag_file, "forever")
-    executor.queue(work)
+    local.queue(work)
     deadline = time.monotonic() + 10
     while ti_row(session_factory, work).state != "running":
         assert time.monotonic() < deadline, "the try never started"
-        executor.poll_events()
+        local.poll_events()
         time.sleep(0.02)
     task_pid = ti_row(session_factory, work).pid
     assert task_pid is not None and is_alive(task_pid)
-    for pid in executor.worker_pids:
+    for pid in local.worker_pids:
         os.kill(pid, signal.SIGKILL)
     while is_alive(task_pid):
         assert time.monotonic() < deadline + 10, "the try outlived its worker"
         time.sleep(0.02)
-    events = run(executor)
+    events = run(local)
     assert [(e.state, e.lost) for e in events if e.state != "running"] == [("failed", True)]
 
 
 def test_a_dead_zygote_is_restarted_for_the_next_worker(
-    kind: str, executor: Executor, session_factory: sessionmaker[Session], dag_file: Path
+    local: LocalExecutor, session_factory: sessionmaker[Session], dag_file: Path
 ) -> None:
-    if kind == "inline":
-        pytest.skip("the inline executor has no worker processes")
-    assert isinstance(executor, LocalExecutor)
-    zygote = executor.zygote_pid
+    zygote = local.zygote_pid
     assert zygote is not None
     os.kill(zygote, signal.SIGKILL)
-    for pid in executor.worker_pids:  # their replacements need a forker from a zygote
+    for pid in local.worker_pids:  # their replacements need a forker from a zygote
         os.kill(pid, signal.SIGKILL)
     work = make_try(session_factory, dag_file, "push")
-    assert final(run(executor, work)) == [("push", "success", False)]
-    assert executor.zygote_pid not in (None, zygote)
+    assert final(run(local, work)) == [("push", "success", False)]
+    assert local.zygote_pid not in (None, zygote)
 
 
 def test_a_try_whose_spare_died_records_the_process_that_ran_it(
-    kind: str,
-    executor: Executor,
+    local: LocalExecutor,
     session_factory: sessionmaker[Session],
     dag_file: Path,
     tmp_path: Path,
 ) -> None:
-    if kind == "inline":
-        pytest.skip("the inline executor runs tries in the calling process")
-    assert isinstance(executor, LocalExecutor) and executor.zygote_pid is not None
+    assert local.zygote_pid is not None
     deadline = time.monotonic() + 10
-    while not (spares := _grandchildren(executor.zygote_pid)):  # the workers' spares
+    while not (spares := _grandchildren(local.zygote_pid)):  # the workers' spares
         assert time.monotonic() < deadline, "no spare task process appeared"
         time.sleep(0.02)
     for pid in spares:
         os.kill(pid, signal.SIGKILL)
     work = make_try(session_factory, dag_file, "whoami")
-    assert final(run(executor, work)) == [("whoami", "success", False)]
+    assert final(run(local, work)) == [("whoami", "success", False)]
     ran_in = int((tmp_path / "side_effects.txt").read_text())
     assert ran_in not in spares
     assert ti_row(session_factory, work).pid == ran_in
