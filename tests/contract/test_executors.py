@@ -377,6 +377,21 @@ def test_a_dead_zygote_is_restarted_for_the_next_worker(
     assert local.zygote_pid not in (None, zygote)
 
 
+def test_a_workload_whose_worker_dies_before_starting_it_goes_to_another(
+    local: LocalExecutor, session_factory: sessionmaker[Session], dag_file: Path
+) -> None:
+    """Not lost: the try never ran, so it runs elsewhere rather than failing."""
+    stopped = local.worker_pids
+    for pid in stopped:  # none of them can claim what it is given
+        os.kill(pid, signal.SIGSTOP)
+    work = make_try(session_factory, dag_file, "push")
+    local.queue(work)
+    for pid in stopped:
+        os.kill(pid, signal.SIGKILL)
+    assert final(run(local)) == [("push", "success", False)]
+    assert ti_row(session_factory, work).state == "success"
+
+
 def test_a_try_whose_spare_died_records_the_process_that_ran_it(
     local: LocalExecutor,
     session_factory: sessionmaker[Session],

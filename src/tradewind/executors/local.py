@@ -12,7 +12,9 @@ when it finished; ``failed`` with ``lost=True`` and ``detail="exit code <n>"`` w
 task process exited (or was killed, ``-9`` for SIGKILL) after claiming the try but
 before recording it — the scheduler then fails or retries the try, guarded on its
 try number. A workload whose try was not ``queued`` any more (a replay) produces no
-event. ``wait_fileno`` is the result pipe itself, so the scheduler's ``select`` wakes
+event. A workload whose worker died (or could not reach the database) before starting
+it is given to another worker, once; the second time it is reported lost.
+``wait_fileno`` is the result pipe itself, so the scheduler's ``select`` wakes
 the moment a task process reports.
 
 Linux (``fork``) only; workers are started in ``start`` from the process that
@@ -107,6 +109,8 @@ class LocalExecutor:
         self._idle: collections.deque[_Worker] = collections.deque()
         self._pending: collections.deque[TaskWorkload] = collections.deque()
         self._tries: dict[int, _Try] = {}
+        #: Tries given to a second worker because the first died before starting them.
+        self._requeued: set[tuple[int, int]] = set()
         self._events: list[TaskEvent] = []
         self._seq = itertools.count(1)
         self._buffer = b""
@@ -334,6 +338,15 @@ class LocalExecutor:
             self._idle.append(worker)
         if running.finished or (code == 0 and not running.started):
             return  # recorded, or a replay that was not run
+        key = (running.workload.ti_id, running.workload.try_number)
+        if not running.started and key not in self._requeued and not self._ended:
+            # Its worker died (or failed to claim it) before saying it started the try:
+            # most likely never claimed, so give it to another worker, once. Had it been
+            # claimed, the second claim's guard fails and zombie detection takes over.
+            self._requeued.add(key)
+            logger.warning("Worker of %s died before starting it; queued again", key)
+            self._pending.appendleft(running.workload)
+            return
         detail = f"exit code {code}" if code is not None else "worker process died"
         logger.warning("Task process of %s was lost: %s", running.workload.key, detail)
         self._events.append(TaskEvent(running.workload, "failed", lost=True, detail=detail))
