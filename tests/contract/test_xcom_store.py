@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from executor_support import make_try
+from executor_support import make_try, requeue
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.execution.db_task_instance import record_try
+from tradewind.execution.db_task_instance import claim_try, record_try
 from tradewind.execution.db_xcom import DatabaseXComStore
 from tradewind.execution.try_xcoms import TryXComStore
 from tradewind.executors.base import TaskWorkload
@@ -89,3 +89,17 @@ def test_clearing_drops_held_values_and_unserialisable_ones_are_refused(
     store.hold("return_value", 1)
     store.clear(dag_id=work.dag_id, run_id=work.run_id, task_id="t", map_index=-1)
     assert store.held == ()
+
+
+def test_a_retry_starts_without_the_xcoms_of_the_try_before(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    first = make_try(session_factory, tmp_path / "dag.py", "t")
+    now = datetime.now(UTC)
+    assert claim_try(session_factory, first, now=now, hostname="h", pid=1, unixname="u")
+    DatabaseXComStore(session_factory).set(
+        dag_id=first.dag_id, run_id=first.run_id, task_id="t", map_index=-1, key="k", value=1
+    )
+    second = requeue(session_factory, first)
+    assert claim_try(session_factory, second, now=now, hostname="h", pid=2, unixname="u")
+    assert values(DatabaseXComStore(session_factory), second) == []

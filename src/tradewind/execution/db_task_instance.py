@@ -169,7 +169,10 @@ def claim_try(
         if _rowcount(claimed) != 1:
             return None
         # Airflow clears a task instance's XComs when a try starts: here, in the claim.
-        session.execute(_CLEAR_XCOM, {f"p_{name}": getattr(ident, name) for name in TI_KEY})
+        # Only tries write XComs, and a clear keeps the try number (the next try is n+1),
+        # so before a first try there is nothing to delete: one statement saved per try.
+        if ident.try_number > 1:
+            session.execute(_CLEAR_XCOM, {f"p_{name}": getattr(ident, name) for name in TI_KEY})
         run = session.execute(_RUN_OF_TRY, {"p_ti_id": ident.ti_id}).one()
     return ClaimedTry(
         start_date=now,
