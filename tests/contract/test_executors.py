@@ -381,10 +381,10 @@ def test_a_workload_whose_worker_dies_before_starting_it_goes_to_another(
     local: LocalExecutor, session_factory: sessionmaker[Session], dag_file: Path
 ) -> None:
     """Not lost: the try never ran, so it runs elsewhere rather than failing."""
-    stopped = local.worker_pids
+    work = make_try(session_factory, dag_file, "push")  # before: a stopped worker may hold
+    stopped = local.worker_pids  # the write lock (warming up) until it is killed
     for pid in stopped:  # none of them can claim what it is given
         os.kill(pid, signal.SIGSTOP)
-    work = make_try(session_factory, dag_file, "push")
     local.queue(work)
     for pid in stopped:
         os.kill(pid, signal.SIGKILL)

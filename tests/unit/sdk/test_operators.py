@@ -312,7 +312,11 @@ def test_bash_on_kill_kills_the_process_group(tmp_path: Path) -> None:
     thread.start()
     pid_file = tmp_path / "child.pid"
     deadline = time.monotonic() + 10
-    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+    # The pid file can be written before Popen has returned and the operator holds the
+    # process (a loaded machine): wait for both, or on_kill has nothing to kill yet.
+    while time.monotonic() < deadline and not (
+        pid_file.exists() and pid_file.read_text().strip() and task._process is not None
+    ):
         time.sleep(0.02)
     child = int(pid_file.read_text())
     task.on_kill()
