@@ -150,7 +150,8 @@ def test_a_try_cleared_while_it_runs_stores_no_return_value(
     tmp_path: Path,
 ) -> None:
     """Pushes by the task are visible at once; its return value only with its outcome,
-    which a try cleared meanwhile does not get to record."""
+    which a try cleared meanwhile does not get to record (here the worker's heartbeat
+    stops the try first; ``test_xcom_store`` covers the record's own guard)."""
     work = make_try(session_factory, dag_file, "early_then_late")
     local.queue(work)
     deadline = time.monotonic() + 20

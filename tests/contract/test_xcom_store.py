@@ -103,3 +103,18 @@ def test_a_retry_starts_without_the_xcoms_of_the_try_before(
     second = requeue(session_factory, first)
     assert claim_try(session_factory, second, now=now, hostname="h", pid=2, unixname="u")
     assert values(DatabaseXComStore(session_factory), second) == []
+
+
+def test_a_try_changed_meanwhile_records_neither_its_state_nor_its_held_values(
+    session_factory: sessionmaker[Session], work: TaskWorkload
+) -> None:
+    """The held return value is written only when the record's guard holds: a try a
+    user cleared while it ran leaves no stale value behind."""
+    cleared = requeue(session_factory, work)  # what a clear and a new queueing leave
+    now = datetime.now(UTC)
+    recorded = record_try(
+        session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
+        duration=0.0, rendered_fields=None, xcoms=(("return_value", "stale"),),
+    )  # fmt: skip
+    assert not recorded
+    assert values(DatabaseXComStore(session_factory), cleared) == []

@@ -1,8 +1,10 @@
-"""Length-prefixed pickles: how a worker and its task process talk over their pipes.
+"""Length-prefixed pickles: how the executor, its workers and their task processes
+send values down pipes.
 
-Down the hand-off pipe: the claimed try, then the answers to the task process's
-requests. Up the outcome pipe: requests (``tradewind.executors.task_channel``), then
-the try's outcome. Pickle is fine here: both ends are this code, run by the same user.
+Executor -> worker: ``(seq, workload)`` (:mod:`.pipes`). Worker -> task process, the
+hand-off pipe: the claimed try, then the answers to the task process's requests. Task
+process -> worker, the outcome pipe: requests (:mod:`.task_channel`), then the try's
+outcome. Pickle is fine here: both ends are this code, run by the same user.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("!I")
 
 
+def encode_frame(value: Any) -> bytes:
+    """``value`` as one frame."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
 def write_frame(fd: int, value: Any) -> None:
     """Write ``value`` as one frame (blocking until all of it is written)."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    data = memoryview(encode_frame(value))
     while data:
         written = os.write(fd, data)
         data = data[written:]

@@ -1,10 +1,9 @@
 """The messages between ``LocalExecutor``, its workers and their task processes.
 
-Down (executor -> worker -> task process): length-prefixed pickles of
-``(seq, TaskWorkload)``, one pipe per reader; end of file means "exit". Pickle is
-fine here: both ends are this code in processes forked from one parent.
+Down (executor -> worker): :mod:`.frames` of ``(seq, TaskWorkload)``, one pipe per
+worker; end of file means "exit".
 
-Up (workers and task processes -> executor): one shared pipe of JSON lines. Each
+Up (workers -> executor): one shared pipe of JSON lines. Each
 line is shorter than :data:`MAX_MESSAGE`, and POSIX makes pipe writes of up to
 ``PIPE_BUF`` (at least 512 bytes) atomic, so lines written by different processes
 never interleave. The kinds:
@@ -13,8 +12,8 @@ never interleave. The kinds:
 kind       written by      fields
 =========  ==============  ===============================================
 forked     worker          ``pid``: the task process that took the workload
-started    task process    the try was claimed: it is ``running``
-finished   task process    ``state``: the final state it recorded
+started    worker          the try was claimed: it is ``running``
+finished   worker          ``state``: the final state it recorded
 exited     worker          ``code``: the task process's exit code (-N: signal N)
 =========  ==============  ===============================================
 """
@@ -23,14 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import select
-import struct
 from typing import IO, Any
 
 from tradewind.executors.base import TaskWorkload
-
-_FRAME = struct.Struct("!I")
+from tradewind.executors.frames import encode_frame, read_frame
 
 #: Longest message up (bytes); POSIX guarantees atomic pipe writes up to 512.
 MAX_MESSAGE = 512
@@ -39,20 +35,15 @@ MAX_TEXT = 200
 
 
 def encode_workload(seq: int, workload: TaskWorkload) -> bytes:
-    payload = pickle.dumps((seq, workload), protocol=pickle.HIGHEST_PROTOCOL)
-    return _FRAME.pack(len(payload)) + payload
+    return encode_frame((seq, workload))
 
 
 def read_workload(stream: IO[bytes]) -> tuple[int, TaskWorkload] | None:
     """The next ``(seq, workload)`` from a pipe; None at end of file (blocks until then)."""
-    header = stream.read(_FRAME.size)
-    if header is None or len(header) < _FRAME.size:
+    received = read_frame(stream)
+    if received is None:
         return None
-    (size,) = _FRAME.unpack(header)
-    payload = stream.read(size)
-    if payload is None or len(payload) < size:
-        return None
-    seq, workload = pickle.loads(payload)
+    seq, workload = received
     return int(seq), workload
 
 

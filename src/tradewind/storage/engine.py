@@ -145,14 +145,13 @@ def _create_sqlite_engine(url: URL, db: DatabaseSettings) -> Engine:
             return
         dbapi_connection = connection.connection.driver_connection
         started = time.monotonic()
-        queued = (
-            dbapi_connection
-            if isinstance(dbapi_connection, write_queue.QueuedConnection)
-            and queue_path is not None
-            and write_queue.queues_here()
-            else None
-        )
-        if queued is not None and queue_path is not None:
+        queued = None
+        if (
+            isinstance(dbapi_connection, write_queue.QueuedConnection)
+            and queue_path
+            and write_queue.queues_here()  # SIGALRM bounds the wait: main thread only
+        ):
+            queued = dbapi_connection
             write_queue.wait_turn(queued, queue_path, db.sqlite_busy_timeout)
         try:
             left = db.sqlite_busy_timeout - (time.monotonic() - started)
