@@ -127,7 +127,9 @@ class DatabaseSettings:
     sql_alchemy_pool_size: int = _opt(5, "Connections kept open in the pool (count).")
     sql_alchemy_max_overflow: int = _opt(10, "Connections allowed beyond the pool (count).")
     sql_alchemy_pool_recycle: int = _opt(1800, "Seconds after which a connection is renewed.")
-    sql_alchemy_pool_pre_ping: bool = _opt(True, "Test each connection before using it.")
+    sql_alchemy_pool_pre_ping: bool = _opt(
+        True, "Test a connection before using it when it has been idle for over a second."
+    )
     sqlite_busy_timeout: float = _opt(
         30.0, "Seconds a SQLite writer waits for a lock before failing."
     )

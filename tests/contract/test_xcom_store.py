@@ -118,3 +118,22 @@ def test_a_try_changed_meanwhile_records_neither_its_state_nor_its_held_values(
     )  # fmt: skip
     assert not recorded
     assert values(DatabaseXComStore(session_factory), cleared) == []
+
+
+def test_a_held_value_replaces_one_pushed_under_its_key_and_is_the_newest(
+    session_factory: sessionmaker[Session], work: TaskWorkload
+) -> None:
+    store = try_store(session_factory, work)
+    for key, value in (("return_value", "pushed"), ("other", 1)):
+        store.set(
+            dag_id=work.dag_id, run_id=work.run_id, task_id="t", map_index=-1, key=key, value=value
+        )
+    now = datetime.now(UTC)
+    assert record_try(
+        session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
+        duration=0.0, rendered_fields=None, xcoms=(("return_value", "held"),),
+    )  # fmt: skip
+    assert values(DatabaseXComStore(session_factory), work) == [
+        ("return_value", "held"),
+        ("other", 1),
+    ]

@@ -38,6 +38,7 @@ class ClaimedTry:
         start_date: the try's ``start_date`` as recorded.
         max_tries: the task instance's ``max_tries``.
         logical_date ... run_state: the DAG run's columns, for the template context.
+        has_outlets: whether the task updates datasets (its record registers them).
     """
 
     start_date: datetime
@@ -50,3 +51,4 @@ class ClaimedTry:
     run_start_date: datetime | None
     external_trigger: bool
     run_state: str
+    has_outlets: bool

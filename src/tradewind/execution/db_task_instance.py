@@ -23,7 +23,8 @@ archiving them here too would record the same try twice. The copy is also guarde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,6 +38,7 @@ from tradewind.services.datasets import register_outlet_events
 from tradewind.storage.engine import transaction
 from tradewind.storage.repositories.datasets import TaskSource, outlet_datasets
 from tradewind.storage.tables.dag_run import DagRunRow
+from tradewind.storage.tables.dataset import TaskOutletDatasetReferenceRow
 from tradewind.storage.tables.task_instance import (
     TI_KEY,
     TaskInstanceHistoryRow,
@@ -73,20 +75,29 @@ _CLEAR_XCOM = sa.delete(_XCOM).where(
     *(_XCOM.c[name] == sa.bindparam(f"p_{name}") for name in TI_KEY)
 )
 _R = cast(sa.Table, DagRunRow.__table__)
+_OUTLET = cast(sa.Table, TaskOutletDatasetReferenceRow.__table__)
+#: What the claim reads back: the try's DAG run, for the task's context, and whether its
+#: task updates datasets (only then does its record look them up).
+_CLAIMED_COLUMNS = (
+    _T.c.max_tries,
+    _R.c.logical_date,
+    _R.c.data_interval_start,
+    _R.c.data_interval_end,
+    _R.c.run_type,
+    _R.c.conf,
+    _R.c.start_date,
+    _R.c.external_trigger,
+    _R.c.state,
+    sa.exists()
+    .where(_OUTLET.c.dag_id == _T.c.dag_id, _OUTLET.c.task_id == _T.c.task_id)
+    .label("has_outlets"),
+)
+_JOIN_RUN = ((_R.c.dag_id == _T.c.dag_id) & (_R.c.run_id == _T.c.run_id),)
+# PostgreSQL claims and reads in one statement (UPDATE ... FROM dag_run ... RETURNING);
+# SQLite's RETURNING cannot name the FROM table, and its second statement is a local call.
+_CLAIM_RETURNING_RUN = _CLAIM.where(*_JOIN_RUN).returning(*_CLAIMED_COLUMNS)
 _RUN_OF_TRY = (
-    sa.select(
-        _T.c.max_tries,
-        _R.c.logical_date,
-        _R.c.data_interval_start,
-        _R.c.data_interval_end,
-        _R.c.run_type,
-        _R.c.conf,
-        _R.c.start_date,
-        _R.c.external_trigger,
-        _R.c.state,
-    )
-    .join(_R, (_R.c.dag_id == _T.c.dag_id) & (_R.c.run_id == _T.c.run_id))
-    .where(_T.c.id == sa.bindparam("p_ti_id"))
+    sa.select(*_CLAIMED_COLUMNS).where(*_JOIN_RUN).where(_T.c.id == sa.bindparam("p_ti_id"))
 )
 _HEARTBEAT = (
     sa.update(_T)
@@ -116,13 +127,14 @@ def compile_statements(sessions: sessionmaker[Session]) -> None:
     # Each call must pass exactly the parameter names the try passes: they are part of
     # the cache key of an UPDATE (one name more and the try compiles it again).
     nothing = {"p_ti_id": -1, "p_try": -1}
+    claim = {**nothing, "p_now": None, "p_hostname": "", "p_pid": 0, "p_unixname": ""}
     with sessions() as session:
-        session.execute(
-            _CLAIM,
-            {**nothing, "p_now": None, "p_hostname": "", "p_pid": 0, "p_unixname": ""},
-        )
+        if _on_postgresql(sessions):
+            session.execute(_CLAIM_RETURNING_RUN, claim).all()
+        else:
+            session.execute(_CLAIM, claim)
+            session.execute(_RUN_OF_TRY, {"p_ti_id": -1}).all()
         session.execute(_CLEAR_XCOM, ident)
-        session.execute(_RUN_OF_TRY, {"p_ti_id": -1}).all()
         session.execute(_HEARTBEAT, {**nothing, "p_now": None})
         session.execute(
             _RECORD,
@@ -130,6 +142,10 @@ def compile_statements(sessions: sessionmaker[Session]) -> None:
         )
         outlet_datasets(session, "", "")
         session.rollback()
+
+
+def _on_postgresql(sessions: sessionmaker[Session]) -> bool:
+    return bool(sessions.kw["bind"].dialect.name == "postgresql")
 
 
 def _rowcount(result: sa.Result[Any]) -> int:
@@ -153,27 +169,36 @@ def claim_try(
     """Move the try ``queued -> running``, delete its XComs of an earlier try and read its
     DAG run; None if the guard failed (then nothing changed).
 
-    Atomic: one transaction.
+    Atomic. On PostgreSQL a first try's claim is a single statement, committed on its
+    own (no ``BEGIN``/``COMMIT`` round trips); every other claim is one transaction.
     """
-    with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
-        claimed = session.execute(
-            _CLAIM,
-            {
-                **_try_params(ident),
-                "p_hostname": hostname,
-                "p_pid": pid,
-                "p_unixname": unixname,
-                "p_now": now,
-            },
-        )
-        if _rowcount(claimed) != 1:
+    params = {
+        **_try_params(ident),
+        "p_hostname": hostname,
+        "p_pid": pid,
+        "p_unixname": unixname,
+        "p_now": now,
+    }
+    on_postgresql = _on_postgresql(sessions)
+    # Airflow clears a task instance's XComs when a try starts: here, in the claim.
+    # Only tries write XComs, and a clear keeps the try number (the next try is n+1),
+    # so before a first try there is nothing to delete: one statement saved per try.
+    clear_xcoms = ident.try_number > 1
+    with (
+        _single_statement(sessions)
+        if on_postgresql and not clear_xcoms
+        else transaction(sessions, sqlite_begin="IMMEDIATE")
+    ) as session:
+        if on_postgresql:
+            run = session.execute(_CLAIM_RETURNING_RUN, params).one_or_none()
+        elif _rowcount(session.execute(_CLAIM, params)) == 1:
+            run = session.execute(_RUN_OF_TRY, {"p_ti_id": ident.ti_id}).one()
+        else:
+            run = None
+        if run is None:
             return None
-        # Airflow clears a task instance's XComs when a try starts: here, in the claim.
-        # Only tries write XComs, and a clear keeps the try number (the next try is n+1),
-        # so before a first try there is nothing to delete: one statement saved per try.
-        if ident.try_number > 1:
+        if clear_xcoms:
             session.execute(_CLEAR_XCOM, {f"p_{name}": getattr(ident, name) for name in TI_KEY})
-        run = session.execute(_RUN_OF_TRY, {"p_ti_id": ident.ti_id}).one()
     return ClaimedTry(
         start_date=now,
         max_tries=run.max_tries,
@@ -185,7 +210,16 @@ def claim_try(
         run_start_date=run.start_date,
         external_trigger=run.external_trigger,
         run_state=run.state,
+        has_outlets=bool(run.has_outlets),
     )
+
+
+@contextmanager
+def _single_statement(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose statements each commit on their own (PostgreSQL's autocommit)."""
+    with sessions() as session:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
 
 
 def set_try_pid(sessions: sessionmaker[Session], ident: TryIdentity, *, pid: int) -> bool:
@@ -218,6 +252,7 @@ def record_try(
     skipped_task_ids: Iterable[str] = (),
     reschedule_at: datetime | None = None,
     xcoms: Iterable[tuple[str, Any]] = (),
+    has_outlets: bool = True,
 ) -> bool:
     """Move the try ``running -> state`` with its side effects, in one transaction.
 
@@ -227,6 +262,7 @@ def record_try(
     record an update of each dataset in the task's ``outlets`` (as the DAG processor
     stored them) and queue it for the DAGs scheduled on it; store ``xcoms``, the
     ``(key, value)`` XComs the try held (its return value), whatever the state.
+    ``has_outlets=False`` (the claim found the task has none) skips looking them up.
 
     Returns:
         False when the guard failed: the try was cleared or changed meanwhile, and
@@ -255,7 +291,7 @@ def record_try(
             _skip(session, ident, skipped, end_date)
         if state == TaskInstanceState.UP_FOR_RESCHEDULE and reschedule_at is not None:
             _add_reschedule(session, ident, start_date, end_date, reschedule_at)
-        if state == TaskInstanceState.SUCCESS:
+        if state == TaskInstanceState.SUCCESS and has_outlets:
             source = TaskSource(ident.dag_id, ident.task_id, ident.run_id, ident.map_index)
             register_outlet_events(session, source, now=end_date)
     return True

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.execution.memory import XComEntry
@@ -33,6 +34,12 @@ _THIS_TI = tuple(_X.c[name] == sa.bindparam(f"p_{name}") for name in TI_KEY)
 # Built once: constructing SQLAlchemy expressions costs more than running them on SQLite.
 _DELETE_KEY = sa.delete(_X).where(*_THIS_TI, _X.c.key == sa.bindparam("p_key"))
 _INSERT = sa.insert(_X)
+# A key's first value (nearly every push, and every return value) is one statement: an
+# insert that does nothing when the key has a value, which then gets a row of its own.
+_INSERT_FIRST = {
+    "postgresql": postgresql.insert(_X).on_conflict_do_nothing().returning(_X.c.id),
+    "sqlite": sqlite.insert(_X).on_conflict_do_nothing().returning(_X.c.id),
+}
 
 
 class DatabaseXComStore:
@@ -101,6 +108,10 @@ def write_xcoms(session: Session, ident: dict[str, Any], values: Iterable[tuple[
     """Store each ``(key, value)`` for the task instance ``ident`` (``dag_id``,
     ``run_id``, ``task_id``, ``map_index``) in the caller's transaction, replacing the
     key's earlier value; values must have been checked to be JSON-serialisable."""
+    insert_first = _INSERT_FIRST[session.get_bind().dialect.name]
     for key, value in values:
-        session.execute(_DELETE_KEY, {**{f"p_{k}": v for k, v in ident.items()}, "p_key": key})
-        session.execute(_INSERT, {**ident, "key": key, "value": value})
+        row = {**ident, "key": key, "value": value}
+        if session.execute(insert_first, row).first() is None:
+            # Replaced by a new row rather than updated in place: "newest first" is id order.
+            session.execute(_DELETE_KEY, {**{f"p_{k}": v for k, v in ident.items()}, "p_key": key})
+            session.execute(_INSERT, row)

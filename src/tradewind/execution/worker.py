@@ -39,6 +39,7 @@ from tradewind.execution.db_task_instance import claim_try, heartbeat_try, recor
 from tradewind.execution.db_xcom import DatabaseXComStore
 from tradewind.execution.outcome import TryOutcome
 from tradewind.execution.try_run import DagCache, TryServices, Workload, execute_claimed, label
+from tradewind.storage.idle_ping import once_more_if_disconnected
 
 logger = logging.getLogger(__name__)
 
@@ -133,13 +134,15 @@ def claim_workload(
 
     ``pid``: the process that will run the try (default: this one).
     """
-    claimed = claim_try(
-        sessions,
-        workload,
-        now=clock(),
-        hostname=_hostname(),
-        pid=os.getpid() if pid is None else pid,
-        unixname=_unixname(),
+    claimed = once_more_if_disconnected(
+        lambda: claim_try(
+            sessions,
+            workload,
+            now=clock(),
+            hostname=_hostname(),
+            pid=os.getpid() if pid is None else pid,
+            unixname=_unixname(),
+        )
     )
     if claimed is None:
         logger.info(
@@ -159,17 +162,20 @@ def record_outcome(
 ) -> bool:
     """Record how the try ended (guarded ``running -> <state>``); False, logged, when the
     try was changed meanwhile (cleared, marked) and the outcome was dropped."""
-    recorded = record_try(
-        sessions,
-        workload,
-        state=outcome.state,
-        start_date=claimed.start_date,
-        end_date=outcome.end_date,
-        duration=max((outcome.end_date - claimed.start_date).total_seconds(), 0.0),
-        rendered_fields=outcome.rendered_fields,
-        skipped_task_ids=outcome.skipped_task_ids,
-        reschedule_at=outcome.next_retry_at,
-        xcoms=outcome.held_xcoms,
+    recorded = once_more_if_disconnected(
+        lambda: record_try(
+            sessions,
+            workload,
+            state=outcome.state,
+            start_date=claimed.start_date,
+            end_date=outcome.end_date,
+            duration=max((outcome.end_date - claimed.start_date).total_seconds(), 0.0),
+            rendered_fields=outcome.rendered_fields,
+            skipped_task_ids=outcome.skipped_task_ids,
+            reschedule_at=outcome.next_retry_at,
+            xcoms=outcome.held_xcoms,
+            has_outlets=claimed.has_outlets,
+        )
     )
     if not recorded:
         logger.warning(

@@ -32,6 +32,7 @@ from tradewind.config import DatabaseSettings
 from tradewind.errors import DatabaseError
 from tradewind.storage import sqlite_write_queue as write_queue
 from tradewind.storage.fernet import FernetVault, attach_vault
+from tradewind.storage.idle_ping import ping_when_idle
 
 #: URL schemes accepted as PostgreSQL; each is rewritten to the psycopg 3 driver.
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+psycopg"})
@@ -93,8 +94,9 @@ def create_engine_from_settings(db: DatabaseSettings, *, fernet_key: str | None 
             pool_size=db.sql_alchemy_pool_size,
             max_overflow=db.sql_alchemy_max_overflow,
             pool_recycle=db.sql_alchemy_pool_recycle,
-            pool_pre_ping=db.sql_alchemy_pool_pre_ping,
         )
+        if db.sql_alchemy_pool_pre_ping:
+            ping_when_idle(engine)
     if fernet_key is not None:
         attach_vault(engine, FernetVault(fernet_key))
     return engine
@@ -110,8 +112,9 @@ def _create_sqlite_engine(url: URL, db: DatabaseSettings) -> Engine:
     if not in_memory:
         options["pool_size"] = db.sql_alchemy_pool_size
         options["max_overflow"] = db.sql_alchemy_max_overflow
-        options["pool_pre_ping"] = db.sql_alchemy_pool_pre_ping
     engine = sa.create_engine(url, **options)
+    if not in_memory and db.sql_alchemy_pool_pre_ping:
+        ping_when_idle(engine)
     busy_ms = int(db.sqlite_busy_timeout * 1000)
 
     @event.listens_for(engine, "do_connect")
