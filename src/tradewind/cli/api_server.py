@@ -7,7 +7,7 @@ a fresh database answers with working permissions. With more than one worker, ea
 worker builds the app from the environment and configuration file
 (:func:`tradewind.api.app.create_app_from_environment`); uvicorn supervises them.
 Each serving process freezes the objects it built before its first request
-(:func:`tradewind.api.app.freeze_startup_objects`): full garbage collections then skip
+(:func:`tradewind.processes.freeze_startup_objects`): full garbage collections then skip
 them.
 """
 
@@ -28,8 +28,9 @@ def api_server(ctx: click.Context, host: str | None, port: int | None, workers: 
     """Serve the REST API (/api/v1)."""
     import uvicorn
 
-    from tradewind.api.app import create_api_app, freeze_startup_objects, prepare_database
+    from tradewind.api.app import create_api_app, prepare_database
     from tradewind.api.auth.backends import load_backends
+    from tradewind.processes import freeze_startup_objects
 
     settings = get_settings(ctx)
     engine = database.engine(ctx)

@@ -39,6 +39,7 @@ from tradewind.dag_processing.child_process import DagProcessorProcess
 from tradewind.dag_processing.processor import DagFileProcessor, collect_dags
 from tradewind.errors import ConfigError
 from tradewind.executors.base import Executor
+from tradewind.processes import freeze_startup_objects
 from tradewind.scheduler.callbacks import CallbackRunner
 from tradewind.scheduler.loop import Scheduler
 from tradewind.storage import sqlite_write_queue
@@ -126,6 +127,8 @@ def scheduler(ctx: click.Context, dag_processor: bool) -> None:
     executor = build_executor(settings, sessions)
     # Workers are forked by start(): let them inherit no open database connection.
     engine.dispose()
+    # Before forking the DAG processor and the workers, which inherit the frozen state.
+    freeze_startup_objects()
     processor: DagProcessorProcess | None = None
     if dag_processor:
         # Forked before the executor's workers, so it holds none of their pipes.

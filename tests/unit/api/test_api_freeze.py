@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from tradewind.api.app import freeze_startup_objects
+from tradewind.processes import freeze_startup_objects
 
 
 def test_objects_built_before_serving_are_frozen() -> None:
