@@ -9,14 +9,19 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import sqlalchemy as sa
+from api_support import LiveServer
 from dag_support import AddDagFile, add_dags
+from fastapi.responses import JSONResponse
 from grants_support import add_user_with
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradewind.api.file_tokens import FileTokens
+from tradewind.api.schemas.dag import DAGCollection, only_fields
 from tradewind.security.permissions import DAG, EDIT, READ
 from tradewind.services.dag_runs import trigger_dag_run
 from tradewind.services.dags import load_serialized_dag
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories.dags import list_dags
 from tradewind.storage.repositories.task_instances import create_task_instances
 from tradewind.storage.tables import (
     DagRow,
@@ -88,6 +93,58 @@ def test_get_dags_shows_every_field_of_the_spec(client: httpx.Client) -> None:
         "microseconds": 0,
     }
     assert listed.json()["dags"][0]["schedule_interval"] is None
+
+
+def test_list_body_is_the_models_json_byte_for_byte(
+    client: httpx.Client, api_server: LiveServer, session_factory: Factory
+) -> None:
+    """The list writes plain dicts (``api/dag_list_body.py``), ``DAG`` is the documented
+    shape: the bytes must be the model's, whatever the values (text to escape, times with
+    and without microseconds, nulls, odd owners, tags), field order included."""
+    stamp = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        session.add_all(
+            [
+                DagRow(
+                    dag_id="odd",
+                    dag_display_name='Ünïcode "quoted" \\ back\nslash \u2028 \x01 ☃ 🚀',
+                    is_paused=True,
+                    is_active=True,
+                    last_parsed_time=stamp,
+                    last_expired=stamp.replace(microsecond=0),
+                    fileloc="/dags/odd file.py",
+                    owners=" a , ,b,ünï ",
+                    description="line\ttab",
+                    default_view="graph",
+                    timetable_description=None,
+                    schedule_interval={"__type": "TimeDelta", "days": 1, "seconds": 1.5},
+                    max_active_tasks=3,
+                    max_active_runs=None,
+                    has_task_concurrency_limits=True,
+                    next_dagrun=stamp,
+                    next_dagrun_data_interval_start=stamp,
+                    next_dagrun_data_interval_end=stamp,
+                    next_dagrun_create_after=stamp,
+                    max_consecutive_failed_dag_runs=2,
+                    tags=[DagTagRow(name="zeta"), DagTagRow(name='Älpha "x"')],
+                ),
+                DagRow(dag_id="plain", is_active=True),
+            ]
+        )
+    listed = client.get("/dags")
+    narrowed = client.get("/dags", params={"fields": "tags,dag_id,last_parsed_time"})
+    with transaction(session_factory) as session:
+        found = list_dags(session)
+        tokens = FileTokens(api_server.settings)
+        model = DAGCollection.from_rows(found.items, found.total_entries, tokens)
+        expected = model.model_dump_json(by_alias=True).encode()
+    assert listed.status_code == 200 and listed.content == expected
+    # As the model's narrowed dump rendered by JSONResponse, before the list skipped it.
+    wanted = {"tags", "dag_id", "last_parsed_time"}
+    dags = [only_fields(dag, wanted) for dag in model.dags]
+    document = {"dags": dags, "total_entries": model.total_entries}
+    assert narrowed.content == JSONResponse(document).body
+    assert list(narrowed.json()["dags"][0]) == ["dag_id", "last_parsed_time", "tags"]
 
 
 @pytest.mark.usefixtures("dags")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from tradewind.api.dag_list_body import dag_list_json
 from tradewind.api.deps import (
     DbDep,
     PageDep,
@@ -23,7 +24,7 @@ from tradewind.api.deps import (
     requires,
 )
 from tradewind.api.file_tokens import FileTokens
-from tradewind.api.model_response import model_response
+from tradewind.api.model_response import JSON
 from tradewind.api.schemas.dag import DAG, DAGBody, DAGCollection, DAGDetail, only_fields
 from tradewind.api.schemas.task import Task, TaskCollection
 from tradewind.api.update_mask import update_mask_param
@@ -76,8 +77,8 @@ async def get_dags(
             order_by=page.order_by,
         )
         tags_of = dag_repo.tag_names(session, [row.dag_id for row in found.items])
-        collection = DAGCollection.from_records(found, tags_of, FileTokens(settings))
-        return JSONResponse(collection.only(fields)) if fields else model_response(collection)
+        body = dag_list_json(found, tags_of, FileTokens(settings), fields)
+        return Response(body, media_type=JSON)
 
     # async, with the page read inline on SQLite: see Db.run_read.
     return await db.run_read(answer)

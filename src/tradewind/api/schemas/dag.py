@@ -16,21 +16,19 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from tradewind.api.file_tokens import FileTokens
 from tradewind.api.schemas.base import RequestBody, ResponseBody
 from tradewind.errors import InvalidInput
 from tradewind.serialization import SerializedDAG, SerializedParam
 from tradewind.serialization.encoders import encode_timedelta
-from tradewind.storage.pagination import Page
 from tradewind.storage.repositories import dags as dag_repo
 from tradewind.storage.tables import DagRow
 
 #: The class Airflow's ``Param.dump()`` names; clients (the UI's trigger form) look for it.
 PARAM_CLASS = "airflow.models.param.Param"
-#: The ``dag`` columns ``DAG`` shows (some reworked, each under its own name).
-_SHOWN_COLUMNS = tuple(column.name for column in dag_repo.LISTED_COLUMNS)
+#: The ``dag`` columns ``DAG`` shows (some reworked, each under its own name): the
+#: names of ``LISTED_COLUMNS``, in their order.
+SHOWN_COLUMNS = tuple(column.name for column in dag_repo.LISTED_COLUMNS)
 
 
 class Tag(ResponseBody):
@@ -69,7 +67,7 @@ class DAG(ResponseBody):
 
     @classmethod
     def from_row(cls, row: DagRow, tokens: FileTokens) -> DAG:
-        return cls(**_row_fields(row, [tag.name for tag in row.tags], tokens))
+        return cls(**dag_document(_orm_values(row), [tag.name for tag in row.tags], tokens))
 
 
 class DAGCollection(ResponseBody):
@@ -81,24 +79,6 @@ class DAGCollection(ResponseBody):
         cls, rows: Sequence[DagRow], total_entries: int, tokens: FileTokens
     ) -> DAGCollection:
         return cls(dags=[DAG.from_row(row, tokens) for row in rows], total_entries=total_entries)
-
-    @classmethod
-    def from_records(
-        cls,
-        page: Page[sa.Row[Any]],
-        tags: Mapping[str, Sequence[str]],
-        tokens: FileTokens,
-    ) -> DAGCollection:
-        """From plain rows of the listed ``dag`` columns and each DAG's tag names."""
-        dags = [_row_fields(row, tags.get(row.dag_id, ()), tokens) for row in page.items]
-        return cls.model_validate({"dags": dags, "total_entries": page.total_entries})
-
-    def only(self, fields: Collection[str]) -> dict[str, Any]:
-        """This collection as JSON, each DAG narrowed to ``fields`` (see :func:`only_fields`)."""
-        return {
-            "dags": [only_fields(dag, fields) for dag in self.dags],
-            "total_entries": self.total_entries,
-        }
 
 
 class DAGDetail(DAG):
@@ -125,7 +105,7 @@ class DAGDetail(DAG):
         catchup_by_default: ``[scheduler] catchup_by_default``, for DAGs that do not say.
         """
         return cls(
-            **_row_fields(row, [tag.name for tag in row.tags], tokens),
+            **dag_document(_orm_values(row), [tag.name for tag in row.tags], tokens),
             timezone=dag.timezone,
             catchup=catchup_by_default if dag.catchup is None else dag.catchup,
             orientation=dag.orientation,
@@ -155,31 +135,64 @@ def only_fields(model: ResponseBody, fields: Collection[str]) -> dict[str, Any]:
     Raises:
         InvalidInput: a name is not a field of the model.
     """
-    unknown = sorted(set(fields) - set(type(model).model_fields))
-    if unknown:
-        raise InvalidInput(f"Invalid fields for {type(model).__name__}: {', '.join(unknown)}")
+    check_fields(type(model), fields)
     return model.model_dump(mode="json", include=set(fields))
 
 
-def _row_fields(
-    row: DagRow | sa.Row[Any], tags: Iterable[str], tokens: FileTokens
+def check_fields(model: type[ResponseBody], fields: Collection[str]) -> None:
+    """Raises InvalidInput, naming them, when some of ``fields`` are not ``model``'s."""
+    unknown = sorted(set(fields) - set(model.model_fields))
+    if unknown:
+        raise InvalidInput(f"Invalid fields for {model.__name__}: {', '.join(unknown)}")
+
+
+def dag_document(
+    values: Mapping[str, Any], tags: Iterable[str], tokens: FileTokens
 ) -> dict[str, Any]:
-    """The ``DAG`` fields of a ``dag`` row (an ORM row, or a plain one of
-    ``LISTED_COLUMNS``, zipped with their names: several times faster than by attribute
-    or ``_asdict()``) and its tag names."""
-    if isinstance(row, sa.Row):
-        values = dict(zip(_SHOWN_COLUMNS, row, strict=True))
-    else:
-        values = {name: getattr(row, name) for name in _SHOWN_COLUMNS}
+    """The ``DAG`` fields, keys in the model's order (the JSON's), of a ``dag`` row's
+    :data:`SHOWN_COLUMNS` (``values``, by name) and its tag names.
+
+    Plain enough to serialize as is (see :mod:`tradewind.api.dag_list_body`). Fields of
+    Airflow's ``DagModel`` that Tradewind has no use for are ``null``/``false``, as
+    ``DAG``'s defaults say.
+    """
+    dag_id = values["dag_id"]
     fileloc = values["fileloc"] or ""
-    values["dag_display_name"] = values["dag_display_name"] or values["dag_id"]
-    values["fileloc"] = fileloc
-    values["file_token"] = tokens.token_of(fileloc)
-    values["owners"] = [
-        name.strip() for name in (values["owners"] or "").split(",") if name.strip()
-    ]
-    values["tags"] = [{"name": name} for name in sorted(tags)]
-    return values
+    owners = values["owners"] or ""
+    return {
+        "dag_id": dag_id,
+        "dag_display_name": values["dag_display_name"] or dag_id,
+        "root_dag_id": None,
+        "is_paused": values["is_paused"],
+        "is_active": values["is_active"],
+        "is_subdag": False,
+        "last_parsed_time": values["last_parsed_time"],
+        "last_pickled": None,
+        "last_expired": values["last_expired"],
+        "scheduler_lock": None,
+        "pickle_id": None,
+        "default_view": values["default_view"],
+        "fileloc": fileloc,
+        "file_token": tokens.token_of(fileloc),
+        "owners": [name.strip() for name in owners.split(",") if name.strip()],
+        "description": values["description"],
+        "schedule_interval": values["schedule_interval"],
+        "timetable_description": values["timetable_description"],
+        "tags": [{"name": name} for name in sorted(tags)],
+        "max_active_tasks": values["max_active_tasks"],
+        "max_active_runs": values["max_active_runs"],
+        "has_task_concurrency_limits": values["has_task_concurrency_limits"],
+        "has_import_errors": values["has_import_errors"],
+        "next_dagrun": values["next_dagrun"],
+        "next_dagrun_data_interval_start": values["next_dagrun_data_interval_start"],
+        "next_dagrun_data_interval_end": values["next_dagrun_data_interval_end"],
+        "next_dagrun_create_after": values["next_dagrun_create_after"],
+        "max_consecutive_failed_dag_runs": values["max_consecutive_failed_dag_runs"],
+    }
+
+
+def _orm_values(row: DagRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in SHOWN_COLUMNS}
 
 
 def _param(param: SerializedParam) -> dict[str, Any]:
