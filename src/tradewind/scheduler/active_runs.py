@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -92,70 +92,69 @@ class ActiveRuns:
         ]
 
 
-def _read_heads(session: Session) -> list[Any]:
-    run = DagRunRow
-    return list(
-        session.execute(
-            sa.select(
-                run.id,
-                run.dag_id,
-                run.run_id,
-                run.run_type,
-                run.state,
-                run.logical_date,
-                run.data_interval_start,
-                run.data_interval_end,
-                run.queued_at,
-                run.start_date,
-            )
-            .where(run.state.in_(ACTIVE_RUN_STATES))
-            .order_by(run.logical_date, run.id)
-        )
+# Built once, of the tables' columns: building a statement and its cache key, and the
+# ORM's handling of a statement of mapped attributes, cost more than running it.
+_RUN = cast(sa.Table, DagRunRow.__table__)
+_TI = cast(sa.Table, TaskInstanceRow.__table__)
+_HEADS = (
+    sa.select(
+        _RUN.c.id,
+        _RUN.c.dag_id,
+        _RUN.c.run_id,
+        _RUN.c.run_type,
+        _RUN.c.state,
+        _RUN.c.logical_date,
+        _RUN.c.data_interval_start,
+        _RUN.c.data_interval_end,
+        _RUN.c.queued_at,
+        _RUN.c.start_date,
     )
+    .where(_RUN.c.state.in_(ACTIVE_RUN_STATES))
+    .order_by(_RUN.c.logical_date, _RUN.c.id)
+)
+_VERSIONS = (
+    sa.select(
+        _TI.c.id,
+        _RUN.c.id,
+        _TI.c.state,
+        _TI.c.try_number,
+        _TI.c.max_tries,
+        # Compared, never read: skip decoding the date (a string on SQLite).
+        sa.type_coerce(_TI.c.updated_at, sa.String()),
+    )
+    .join(_RUN, sa.and_(_TI.c.dag_id == _RUN.c.dag_id, _TI.c.run_id == _RUN.c.run_id))
+    .where(_RUN.c.state.in_(ACTIVE_RUN_STATES))
+    .order_by(_TI.c.id)
+)
+_FULL = sa.select(
+    _TI.c.id,
+    _TI.c.task_id,
+    _TI.c.map_index,
+    _TI.c.state,
+    _TI.c.try_number,
+    _TI.c.max_tries,
+    _TI.c.pool,
+    _TI.c.pool_slots,
+    _TI.c.priority_weight,
+    _TI.c.queue,
+    _TI.c.start_date,
+    _TI.c.end_date,
+).where(_TI.c.id.in_(sa.bindparam("p_ids", expanding=True)))
+
+
+def _read_heads(session: Session) -> list[Any]:
+    return list(session.execute(_HEADS))
 
 
 def _read_versions(session: Session) -> list[tuple[int, int, _Version]]:
     """(ti id, run id, version) of every task instance of an active run, by ti id."""
-    ti = TaskInstanceRow
-    run = DagRunRow
-    rows = session.execute(
-        sa.select(
-            ti.id,
-            run.id,
-            ti.state,
-            ti.try_number,
-            ti.max_tries,
-            # Compared, never read: skip decoding the date (a string on SQLite).
-            sa.type_coerce(ti.updated_at, sa.String()),
-        )
-        .join(run, sa.and_(ti.dag_id == run.dag_id, ti.run_id == run.run_id))
-        .where(run.state.in_(ACTIVE_RUN_STATES))
-        .order_by(ti.id)
-    )
-    return [(row[0], row[1], tuple(row[2:])) for row in rows]
+    return [(row[0], row[1], tuple(row[2:])) for row in session.execute(_VERSIONS)]
 
 
 def _read_full(session: Session, ids: Iterable[int]) -> dict[int, TaskInstanceSnapshot]:
-    ti = TaskInstanceRow
     wanted = list(ids)
     found: dict[int, TaskInstanceSnapshot] = {}
     for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            sa.select(
-                ti.id,
-                ti.task_id,
-                ti.map_index,
-                ti.state,
-                ti.try_number,
-                ti.max_tries,
-                ti.pool,
-                ti.pool_slots,
-                ti.priority_weight,
-                ti.queue,
-                ti.start_date,
-                ti.end_date,
-            ).where(ti.id.in_(wanted[start : start + _CHUNK]))
-        )
-        for row in rows:
+        for row in session.execute(_FULL, {"p_ids": wanted[start : start + _CHUNK]}):
             found[row.id] = TaskInstanceSnapshot(*row)
     return found

@@ -287,6 +287,38 @@ def _guard(ids: list[int], state: str | None, try_number: int) -> list[sa.Column
     return [ti.id.in_(ids), ti.state.is_not_distinct_from(state), ti.try_number == try_number]
 
 
+_TI = cast(sa.Table, TaskInstanceRow.__table__)
+# Built once, as every tick that queues runs it: building the statement and its cache key
+# cost more than running it.
+_QUEUE_TIS = (
+    sa.update(_TI)
+    .where(
+        _TI.c.id.in_(sa.bindparam("p_ids", expanding=True)),
+        _TI.c.state.is_not_distinct_from(sa.bindparam("p_state", type_=sa.String())),
+        _TI.c.try_number == sa.bindparam("p_expected_try"),
+    )
+    .values(
+        state="queued",
+        try_number=sa.bindparam("p_try"),
+        queued_dttm=sa.bindparam("p_now"),
+        queued_by_job_id=sa.bindparam("p_job"),
+        updated_at=sa.bindparam("p_now"),
+    )
+    .returning(
+        _TI.c.id,
+        _TI.c.dag_id,
+        _TI.c.run_id,
+        _TI.c.task_id,
+        _TI.c.map_index,
+        _TI.c.try_number,
+        _TI.c.pool,
+        _TI.c.queue,
+        _TI.c.priority_weight,
+        _TI.c.executor_config,
+    )
+)
+
+
 def _queue_tis(
     session: Session,
     transitions: tuple[TaskTransition, ...],
@@ -298,32 +330,18 @@ def _queue_tis(
     groups: dict[tuple[str | None, int, int], list[int]] = defaultdict(list)
     for t in transitions:
         groups[(t.expected_state, t.expected_try_number, t.try_number)].append(t.ti_id)
-    ti = TaskInstanceRow
     queued: dict[int, TaskWorkload] = {}
     for (expected, expected_try, try_number), ids in groups.items():
         result = session.execute(
-            sa.update(ti)
-            .where(*_guard(ids, expected, expected_try))
-            .values(
-                state="queued",
-                try_number=try_number,
-                queued_dttm=now,
-                queued_by_job_id=job_id,
-                updated_at=now,
-            )
-            .returning(
-                ti.id,
-                ti.dag_id,
-                ti.run_id,
-                ti.task_id,
-                ti.map_index,
-                ti.try_number,
-                ti.pool,
-                ti.queue,
-                ti.priority_weight,
-                ti.executor_config,
-            )  # fmt: skip
-            .execution_options(synchronize_session=False)
+            _QUEUE_TIS,
+            {
+                "p_ids": ids,
+                "p_state": expected,
+                "p_expected_try": expected_try,
+                "p_try": try_number,
+                "p_now": now,
+                "p_job": job_id,
+            },
         )
         for row in result:
             cached = dag_cache.get(row.dag_id)

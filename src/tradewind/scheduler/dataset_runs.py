@@ -117,14 +117,18 @@ def create_dataset_triggered_runs(
     return created
 
 
+# Built once: every tick runs it, and building a statement costs more than running it.
+_QUEUED_UPDATES = (
+    sa.select(_QUEUE.target_dag_id, DatasetRow.uri, _QUEUE.dataset_id, _QUEUE.created_at)
+    .join(DatasetRow, DatasetRow.id == _QUEUE.dataset_id)
+    .join(DagRow, DagRow.dag_id == _QUEUE.target_dag_id)
+    .where(DagRow.is_active, sa.not_(DagRow.is_paused))
+)
+
+
 def _read_candidates(session: Session) -> list[_Candidate]:
     """Active, unpaused DAGs with queued updates: one query, then one per such DAG set."""
-    rows = session.execute(
-        sa.select(_QUEUE.target_dag_id, DatasetRow.uri, _QUEUE.dataset_id, _QUEUE.created_at)
-        .join(DatasetRow, DatasetRow.id == _QUEUE.dataset_id)
-        .join(DagRow, DagRow.dag_id == _QUEUE.target_dag_id)
-        .where(DagRow.is_active, sa.not_(DagRow.is_paused))
-    ).all()
+    rows = session.execute(_QUEUED_UPDATES).all()
     if not rows:
         return []
     queued: defaultdict[str, dict[str, tuple[int, datetime]]] = defaultdict(dict)

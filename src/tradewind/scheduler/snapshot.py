@@ -23,6 +23,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -105,14 +106,7 @@ class DagCache:
         missing = [dag_id for dag_id, digest in wanted.items() if not self.fresh(dag_id, digest)]
         if not missing:
             return
-        rows = session.execute(
-            sa.select(
-                SerializedDagRow.dag_id,
-                SerializedDagRow.dag_hash,
-                SerializedDagRow.data,
-                SerializedDagRow.fileloc,
-            ).where(SerializedDagRow.dag_id.in_(missing))
-        )
+        rows = session.execute(_SERIALIZED_DAGS, {"p_dag_ids": missing})
         for dag_id, digest, data, fileloc in rows:
             self.load(dag_id, digest, data, fileloc)
 
@@ -183,25 +177,61 @@ class _DagRowView:
     dag_hash: str
 
 
+_DAG = cast(sa.Table, DagRow.__table__)
+_SERIALIZED = cast(sa.Table, SerializedDagRow.__table__)
+_TI = cast(sa.Table, TaskInstanceRow.__table__)
+_POOL = cast(sa.Table, PoolRow.__table__)
+# The statements of every tick are built once, of the tables' columns: building one and
+# its cache key, and the ORM's handling of mapped attributes, cost more than running it.
+_DAGS_DUE = sa.and_(
+    _DAG.c.is_active,
+    sa.not_(_DAG.c.is_paused),
+    _DAG.c.next_dagrun_create_after <= sa.bindparam("p_now"),
+)
+_DAGS = sa.select(
+    _DAG.c.dag_id,
+    _DAG.c.is_paused,
+    _DAG.c.max_active_runs,
+    _DAG.c.max_active_tasks,
+    _DAG.c.next_dagrun,
+    _DAG.c.next_dagrun_data_interval_start,
+    _DAG.c.next_dagrun_data_interval_end,
+    _DAG.c.next_dagrun_create_after,
+    _SERIALIZED.c.dag_hash,
+).join(_SERIALIZED, _SERIALIZED.c.dag_id == _DAG.c.dag_id)  # fmt: skip
+_DAGS_DUE_ONLY = _DAGS.where(_DAGS_DUE)
+_DAGS_DUE_OR_WITH_RUNS = _DAGS.where(
+    sa.or_(_DAGS_DUE, _DAG.c.dag_id.in_(sa.bindparam("p_dag_ids", expanding=True)))
+)
+_POOLS = (
+    sa.select(_POOL.c.name, _POOL.c.slots, sa.func.coalesce(sa.func.sum(_TI.c.pool_slots), 0))
+    .outerjoin(
+        _TI,
+        sa.and_(
+            _TI.c.pool == _POOL.c.name,
+            sa.or_(
+                _TI.c.state.in_(ACTIVE_TI_STATES),
+                sa.and_(_TI.c.state == "deferred", _POOL.c.include_deferred),
+            ),
+        ),
+    )
+    .group_by(_POOL.c.name, _POOL.c.slots)
+)
+_ACTIVE_BY_TASK = (
+    sa.select(_TI.c.dag_id, _TI.c.task_id, sa.func.count())
+    .where(_TI.c.state.in_(ACTIVE_TI_STATES))
+    .group_by(_TI.c.dag_id, _TI.c.task_id)
+)
+_SERIALIZED_DAGS = sa.select(
+    _SERIALIZED.c.dag_id, _SERIALIZED.c.dag_hash, _SERIALIZED.c.data, _SERIALIZED.c.fileloc
+).where(_SERIALIZED.c.dag_id.in_(sa.bindparam("p_dag_ids", expanding=True)))
+
+
 def _read_dags(session: Session, now: datetime, with_runs: set[str]) -> list[_DagRowView]:
-    dag = DagRow
-    due = sa.and_(dag.is_active, sa.not_(dag.is_paused), dag.next_dagrun_create_after <= now)
-    condition = sa.or_(due, dag.dag_id.in_(with_runs)) if with_runs else due
-    rows = session.execute(
-        sa.select(
-            dag.dag_id,
-            dag.is_paused,
-            dag.max_active_runs,
-            dag.max_active_tasks,
-            dag.next_dagrun,
-            dag.next_dagrun_data_interval_start,
-            dag.next_dagrun_data_interval_end,
-            dag.next_dagrun_create_after,
-            SerializedDagRow.dag_hash,
-        )  # fmt: skip
-        .join(SerializedDagRow, SerializedDagRow.dag_id == dag.dag_id)
-        .where(condition)
-    ).all()
+    if with_runs:
+        rows = session.execute(_DAGS_DUE_OR_WITH_RUNS, {"p_now": now, "p_dag_ids": list(with_runs)})
+    else:
+        rows = session.execute(_DAGS_DUE_ONLY, {"p_now": now})
     return [_DagRowView(*row) for row in rows]
 
 
@@ -227,25 +257,12 @@ def _dag_snapshot(
 
 
 def _read_pools(session: Session) -> dict[str, PoolSnapshot]:
-    ti = TaskInstanceRow
-    holds_slot = sa.or_(
-        ti.state.in_(ACTIVE_TI_STATES), sa.and_(ti.state == "deferred", PoolRow.include_deferred)
-    )
-    rows = session.execute(
-        sa.select(PoolRow.name, PoolRow.slots, sa.func.coalesce(sa.func.sum(ti.pool_slots), 0))
-        .outerjoin(ti, sa.and_(ti.pool == PoolRow.name, holds_slot))
-        .group_by(PoolRow.name, PoolRow.slots)
-    ).all()
+    rows = session.execute(_POOLS)
     return {name: PoolSnapshot(name, slots, int(occupied)) for name, slots, occupied in rows}
 
 
 def _active_by_task(session: Session) -> dict[tuple[str, str], int]:
-    ti = TaskInstanceRow
-    rows = session.execute(
-        sa.select(ti.dag_id, ti.task_id, sa.func.count())
-        .where(ti.state.in_(ACTIVE_TI_STATES))
-        .group_by(ti.dag_id, ti.task_id)
-    ).all()
+    rows = session.execute(_ACTIVE_BY_TASK)
     return {(dag_id, task_id): int(count) for dag_id, task_id, count in rows}
 
 
