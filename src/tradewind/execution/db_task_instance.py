@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.execution.claimed import ClaimedTry, TryIdentity
@@ -136,10 +137,14 @@ def compile_statements(sessions: sessionmaker[Session]) -> None:
             session.execute(_RUN_OF_TRY, {"p_ti_id": -1}).all()
         session.execute(_CLEAR_XCOM, ident)
         session.execute(_HEARTBEAT, {**nothing, "p_now": None})
-        session.execute(
-            _RECORD,
-            {**nothing, "p_state": "", "p_end": None, "p_duration": 0.0, "p_rendered": None},
-        )
+        record = {**nothing, "p_state": "", "p_end": None, "p_duration": 0.0, "p_rendered": None}
+        session.execute(_RECORD, record)
+        if _on_postgresql(sessions):
+            xcom = {f"x_{name}": "" for name in TI_KEY} | {"x_map_index": -1}
+            session.execute(
+                _RECORD_WITH_XCOM,
+                {**record, **xcom, "x_key": "", "x_value": None, "x_timestamp": None},
+            ).all()
         outlet_datasets(session, "", "")
         session.rollback()
 
@@ -268,25 +273,27 @@ def record_try(
         False when the guard failed: the try was cleared or changed meanwhile, and
         nothing was written.
     """
+    params = {
+        **_try_params(ident),
+        "p_state": state.value,
+        "p_end": end_date,
+        "p_duration": duration,
+        "p_rendered": dict(rendered_fields) if rendered_fields else None,
+    }
+    xcoms = tuple(xcoms)
+    skipped = sorted(set(skipped_task_ids) - {ident.task_id})
+    row_only = not skipped and state not in _STATES_WITH_SIDE_EFFECTS
+    if row_only and not (state == TaskInstanceState.SUCCESS and has_outlets):
+        if _on_postgresql(sessions) and len(xcoms) <= 1:
+            return _record_in_one_statement(sessions, ident, params, xcoms)
     with transaction(sessions, sqlite_begin="IMMEDIATE") as session:
-        done = session.execute(
-            _RECORD,
-            {
-                **_try_params(ident),
-                "p_state": state.value,
-                "p_end": end_date,
-                "p_duration": duration,
-                "p_rendered": dict(rendered_fields) if rendered_fields else None,
-            },
-        )
-        if _rowcount(done) != 1:
+        if _rowcount(session.execute(_RECORD, params)) != 1:
             return False
         if xcoms:
             ti_key = {name: getattr(ident, name) for name in TI_KEY}
             write_xcoms(session, ti_key, xcoms)
         if state == TaskInstanceState.UP_FOR_RETRY:
             _archive(session, ident, as_state=TaskInstanceState.FAILED)
-        skipped = sorted(set(skipped_task_ids) - {ident.task_id})
         if skipped:
             _skip(session, ident, skipped, end_date)
         if state == TaskInstanceState.UP_FOR_RESCHEDULE and reschedule_at is not None:
@@ -295,6 +302,59 @@ def record_try(
             source = TaskSource(ident.dag_id, ident.task_id, ident.run_id, ident.map_index)
             register_outlet_events(session, source, now=end_date)
     return True
+
+
+#: Outcomes whose record writes more than the task instance's row (and its return value).
+_STATES_WITH_SIDE_EFFECTS = (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE)
+
+# PostgreSQL records most tries in one statement, committed on its own: the guarded
+# UPDATE and, from its RETURNING, the try's return value. A key the try also pushed gets
+# a new id (``SET id = DEFAULT``), as a delete and insert would: "newest first" is id order.
+# (Inside a CTE the column's onupdate default is not applied: ``updated_at`` is set here.)
+_RECORDED = _RECORD.values(updated_at=sa.bindparam("p_end")).returning(_T.c.id).cte("recorded")
+_XCOM_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "key", "value", "timestamp")
+_WRITTEN = (
+    postgresql.insert(_XCOM)
+    .from_select(
+        list(_XCOM_COLUMNS),
+        sa.select(
+            *(sa.bindparam(f"x_{name}", type_=_XCOM.c[name].type) for name in _XCOM_COLUMNS)
+        ).select_from(_RECORDED),
+    )
+    .on_conflict_do_update(
+        constraint="uq_xcom_ti_key",
+        set_={
+            "id": sa.text("DEFAULT"),
+            "value": sa.text("excluded.value"),
+            "timestamp": sa.text("excluded.timestamp"),
+        },
+    )  # fmt: skip
+    .returning(_XCOM.c.id)
+    .cte("written")
+)
+_RECORD_WITH_XCOM = sa.select(
+    sa.select(sa.func.count()).select_from(_RECORDED).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(_WRITTEN).scalar_subquery(),
+)
+
+
+def _record_in_one_statement(
+    sessions: sessionmaker[Session],
+    ident: TryIdentity,
+    params: dict[str, Any],
+    xcoms: tuple[tuple[str, Any], ...],
+) -> bool:
+    """``record_try`` for an outcome that writes the row and at most one XCom."""
+    with _single_statement(sessions) as session:
+        if not xcoms:
+            return _rowcount(session.execute(_RECORD, params)) == 1
+        (key, value), now = xcoms[0], datetime.now(UTC)
+        ti_key = {f"x_{name}": getattr(ident, name) for name in TI_KEY}
+        row = session.execute(
+            _RECORD_WITH_XCOM,
+            {**params, **ti_key, "x_key": key, "x_value": value, "x_timestamp": now},
+        ).one()
+        return bool(row[0] == 1)
 
 
 #: Columns copied from a task instance to its archived try (all but the history's own id).
