@@ -2,7 +2,8 @@
 
 A try's return value is held in its process and written with its outcome
 (``record_try``); until then the try itself still reads it back, newest first and
-through the same filters as stored values.
+through the same filters as stored values. The records here are of a task without outlets,
+as most are: on PostgreSQL such a record is one statement (the row and the return value).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_record_try_writes_the_held_values_in_its_transaction(
     now = datetime.now(UTC)
     recorded = record_try(
         session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
-        duration=0.0, rendered_fields=None, xcoms=store.held,
+        duration=0.0, rendered_fields=None, xcoms=store.held, has_outlets=False,
     )  # fmt: skip
     assert recorded
     assert values(DatabaseXComStore(session_factory), work) == [("return_value", {"rows": 3})]
@@ -114,7 +115,7 @@ def test_a_try_changed_meanwhile_records_neither_its_state_nor_its_held_values(
     now = datetime.now(UTC)
     recorded = record_try(
         session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
-        duration=0.0, rendered_fields=None, xcoms=(("return_value", "stale"),),
+        duration=0.0, rendered_fields=None, xcoms=(("return_value", "stale"),), has_outlets=False,
     )  # fmt: skip
     assert not recorded
     assert values(DatabaseXComStore(session_factory), cleared) == []
@@ -131,7 +132,7 @@ def test_a_held_value_replaces_one_pushed_under_its_key_and_is_the_newest(
     now = datetime.now(UTC)
     assert record_try(
         session_factory, work, state=TaskInstanceState.SUCCESS, start_date=now, end_date=now,
-        duration=0.0, rendered_fields=None, xcoms=(("return_value", "held"),),
+        duration=0.0, rendered_fields=None, xcoms=(("return_value", "held"),), has_outlets=False,
     )  # fmt: skip
     assert values(DatabaseXComStore(session_factory), work) == [
         ("return_value", "held"),
