@@ -14,6 +14,7 @@ from grants_support import add_user_with
 from sqlalchemy.engine import Engine
 from task_action_support import AddDagFile, Factory
 
+from tradewind.api.schemas.dag_run import DAGRunCollection
 from tradewind.security.permissions import DAG_RUN, READ
 from tradewind.storage.engine import transaction
 from tradewind.storage.tables import DagRunRow
@@ -66,6 +67,40 @@ def test_filters(client: httpx.Client) -> None:
     ]
     bad = client.get(runs, params={"start_date_gte": "soon"})
     assert bad.status_code == 400 and "Incorrect datetime argument" in bad.json()["detail"]
+
+
+def test_list_body_is_the_models_json_byte_for_byte(
+    client: httpx.Client, session_factory: Factory
+) -> None:
+    """The lists write plain dicts (``api/list_bodies.py``), ``DAGRun`` is the documented
+    shape: the bytes must be the model's, whatever the values (text to escape, nested
+    and non-object ``conf``, times with and without microseconds, nulls)."""
+    stamp = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        for number, conf in enumerate(({"a": [1, 2.5, None, 'ü "q" \\']}, None, [1])):
+            session.add(
+                DagRunRow(
+                    dag_id="tuned",
+                    run_id=f"odd {number} ☃\n",
+                    run_type="manual",
+                    logical_date=stamp + timedelta(days=30 + number),
+                    data_interval_start=stamp,
+                    data_interval_end=None,
+                    state="running",
+                    conf=conf,
+                    start_date=stamp.replace(microsecond=0),
+                    last_scheduling_decision=stamp,
+                    external_trigger=bool(number % 2),
+                    note="a\tnote \u2028" if number else None,
+                )
+            )
+    with transaction(session_factory) as session:
+        rows = session.scalars(sa.select(DagRunRow).order_by(DagRunRow.id)).all()
+        expected = DAGRunCollection.from_rows(rows, len(rows)).model_dump_json().encode()
+    listed = client.get("/dags/~/dagRuns", params={"order_by": "id"})
+    assert listed.status_code == 200 and listed.content == expected
+    batch = client.post("/dags/~/dagRuns/list", json={"order_by": "id"})
+    assert batch.status_code == 200 and batch.content == expected
 
 
 def test_order_pages_and_fields(client: httpx.Client) -> None:

@@ -98,7 +98,7 @@ def test_get_dags_shows_every_field_of_the_spec(client: httpx.Client) -> None:
 def test_list_body_is_the_models_json_byte_for_byte(
     client: httpx.Client, api_server: LiveServer, session_factory: Factory
 ) -> None:
-    """The list writes plain dicts (``api/dag_list_body.py``), ``DAG`` is the documented
+    """The list writes plain dicts (``api/list_bodies.py``), ``DAG`` is the documented
     shape: the bytes must be the model's, whatever the values (text to escape, times with
     and without microseconds, nulls, odd owners, tags), field order included."""
     stamp = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tradewind.api.deps import DbDep, PageDep, PrincipalDep, SettingsDep, requires
-from tradewind.api.model_response import model_response
+from tradewind.api.list_bodies import dag_run_list_json
+from tradewind.api.model_response import JSON, model_response
 from tradewind.api.query_dates import RunDates, run_dates_from_query
 from tradewind.api.routes.dag_run_queries import (
     FieldsParam,
@@ -79,7 +80,7 @@ def get_dag_runs_batch(
             limit=min(body.page_limit, settings.api.maximum_page_limit),
             offset=body.page_offset,
         )
-        return model_response(DAGRunCollection.from_rows(found.items, found.total_entries))
+        return Response(dag_run_list_json(found), media_type=JSON)
 
 
 @router.get(
@@ -115,9 +116,9 @@ async def get_dag_runs(
             offset=page.offset,
             **dates,
         )
-        collection = DAGRunCollection.from_rows(found.items, found.total_entries)
         if wanted is None:
-            return model_response(collection)
+            return Response(dag_run_list_json(found), media_type=JSON)
+        collection = DAGRunCollection.from_rows(found.items, found.total_entries)
         runs = [only_fields(run.model_dump(mode="json"), wanted) for run in collection.dag_runs]
         return JSONResponse({"dag_runs": runs, "total_entries": collection.total_entries})
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tradewind.api.dag_list_body import dag_list_json
 from tradewind.api.deps import (
     DbDep,
     PageDep,
@@ -24,6 +23,7 @@ from tradewind.api.deps import (
     requires,
 )
 from tradewind.api.file_tokens import FileTokens
+from tradewind.api.list_bodies import dag_list_json
 from tradewind.api.model_response import JSON
 from tradewind.api.schemas.dag import DAG, DAGBody, DAGCollection, DAGDetail, only_fields
 from tradewind.api.schemas.task import Task, TaskCollection

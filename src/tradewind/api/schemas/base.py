@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
@@ -42,3 +44,17 @@ ApiDateTime = Annotated[AwareDatetime, Strict(False)]
 #: An integer compared with a database column (an id, a map index): SQLite cannot bind
 #: one beyond 64 bits, so such input is refused (400) instead of failing the query (500).
 DbInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+
+def positional_names(function: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of ``function``'s positional-only parameters, in order.
+
+    A document builder that takes a row's values by position (the cheapest way to read
+    a hundred rows) names each value's column by its parameter: this is then the one
+    place that says which column comes where.
+    """
+    return tuple(
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY
+    )

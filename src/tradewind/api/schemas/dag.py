@@ -12,14 +12,13 @@ them.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from tradewind.api.file_tokens import FileTokens
-from tradewind.api.schemas.base import RequestBody, ResponseBody
+from tradewind.api.schemas.base import RequestBody, ResponseBody, positional_names
 from tradewind.errors import InvalidInput
 from tradewind.serialization import SerializedDAG, SerializedParam
 from tradewind.serialization.encoders import encode_timedelta
@@ -216,11 +215,7 @@ def dag_document(
 
 #: The ``dag`` columns ``DAG`` shows (some reworked), in the order :func:`dag_document`
 #: takes their values: its positional parameters, which are named after them.
-SHOWN_COLUMNS = tuple(
-    name
-    for name, parameter in inspect.signature(dag_document).parameters.items()
-    if parameter.kind is inspect.Parameter.POSITIONAL_ONLY
-)
+SHOWN_COLUMNS = positional_names(dag_document)
 _LISTED = tuple(column.name for column in dag_repo.LISTED_COLUMNS)
 #: A plain row of ``list_dag_records`` (its ``LISTED_COLUMNS``, whatever their order) as
 #: the values of :data:`SHOWN_COLUMNS`; a column missing there fails here, at import.

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import Field
 
-from tradewind.api.schemas.base import ApiDateTime, RequestBody, ResponseBody
+from tradewind.api.schemas.base import ApiDateTime, RequestBody, ResponseBody, positional_names
 from tradewind.errors import InvalidInput
 from tradewind.sdk.time import as_utc
 from tradewind.sdk.timetables.base import DataInterval
@@ -42,7 +43,7 @@ class DAGRun(ResponseBody):
     @classmethod
     def from_row(cls, row: DagRunRow | sa.Row[Any]) -> DAGRun:
         """From an ORM row or a plain one of ``LISTED_COLUMNS``."""
-        return cls.model_validate(_run_fields(row))
+        return cls.model_validate(run_document(*_shown_values(row)))
 
 
 class DAGRunCollection(ResponseBody):
@@ -54,24 +55,64 @@ class DAGRunCollection(ResponseBody):
         cls, rows: Sequence[DagRunRow | sa.Row[Any]], total_entries: int
     ) -> DAGRunCollection:
         # One validation of the whole list: a model built per run costs twice as much.
-        runs = [_run_fields(row) for row in rows]
+        runs = [run_document(*_shown_values(row)) for row in rows]
         return cls.model_validate({"dag_runs": runs, "total_entries": total_entries})
 
 
-#: The ``dag_run`` columns ``DAGRun`` shows (some renamed or reworked).
-_SHOWN_COLUMNS = tuple(column.name for column in run_repo.LISTED_COLUMNS)
+def run_document(
+    run_id: str | None,
+    dag_id: str,
+    logical_date: datetime | None,
+    start_date: datetime | None,
+    end_date: datetime | None,
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+    last_scheduling_decision: datetime | None,
+    run_type: str,
+    state: str,
+    external_trigger: bool,
+    conf: Any,
+    note: str | None,
+    /,
+) -> dict[str, Any]:
+    """The ``DAGRun`` fields, keys in the model's order (the JSON's), of a ``dag_run``
+    row's values of :data:`SHOWN_COLUMNS` (by position: see ``dag.dag_document``).
+
+    Plain enough to serialize as is (see :mod:`tradewind.api.list_bodies`).
+    """
+    return {
+        "dag_run_id": run_id,
+        "dag_id": dag_id,
+        "logical_date": logical_date,
+        "execution_date": logical_date,
+        "start_date": start_date,
+        "end_date": end_date,
+        "data_interval_start": data_interval_start,
+        "data_interval_end": data_interval_end,
+        "last_scheduling_decision": last_scheduling_decision,
+        "run_type": run_type,
+        "state": state,
+        "external_trigger": external_trigger,
+        # Never null: the spec's ``conf`` is a non-nullable object.
+        "conf": conf if isinstance(conf, dict) else {},
+        "note": note,
+    }
 
 
-def _run_fields(row: DagRunRow | sa.Row[Any]) -> dict[str, Any]:
-    """The ``DAGRun`` fields of a ``dag_run`` row (ORM or plain: see ``dag._row_fields``)."""
-    if isinstance(row, sa.Row):
-        values = dict(zip(_SHOWN_COLUMNS, row, strict=True))
-    else:
-        values = {name: getattr(row, name) for name in _SHOWN_COLUMNS}
-    values["dag_run_id"] = values.pop("run_id")
-    values["execution_date"] = values["logical_date"]
-    # Never null: the spec's ``conf`` is a non-nullable object.
-    values["conf"] = values["conf"] if isinstance(values["conf"], dict) else {}
+#: The ``dag_run`` columns ``DAGRun`` shows (some renamed), in the order
+#: :func:`run_document` takes their values.
+SHOWN_COLUMNS = positional_names(run_document)
+_LISTED = tuple(column.name for column in run_repo.LISTED_COLUMNS)
+#: A plain row of ``list_dag_run_records`` (its ``LISTED_COLUMNS``, whatever their
+#: order) as the values of :data:`SHOWN_COLUMNS`; a column missing fails at import.
+shown_of_record = itemgetter(*(_LISTED.index(name) for name in SHOWN_COLUMNS))
+_shown_of_row = attrgetter(*SHOWN_COLUMNS)
+
+
+def _shown_values(row: DagRunRow | sa.Row[Any]) -> tuple[Any, ...]:
+    values: tuple[Any, ...] = (
+        shown_of_record(row) if isinstance(row, sa.Row) else _shown_of_row(row)
+    )
     return values
 
 
