@@ -2,7 +2,9 @@
 
 Each function is one short transaction (``BEGIN IMMEDIATE`` on SQLite, so a write
 never fails halfway on a lock upgrade) around one guarded ``UPDATE``; none is held
-while the task runs. The guards are what make a try run at most once:
+while the task runs. On PostgreSQL, where each statement is a round trip, a first try's
+claim and most records are a single statement committed on its own instead. The guards
+are what make a try run at most once:
 
 * :func:`claim_try` — ``queued -> running`` only ``WHERE state = 'queued' AND
   try_number = :n``. A replayed workload, a cleared task instance or a second worker
@@ -259,7 +261,9 @@ def record_try(
     xcoms: Iterable[tuple[str, Any]] = (),
     has_outlets: bool = True,
 ) -> bool:
-    """Move the try ``running -> state`` with its side effects, in one transaction.
+    """Move the try ``running -> state`` with its side effects, atomically: in one
+    transaction, or on PostgreSQL, when it writes only the row and at most one XCom (most
+    tries), in one statement committed on its own.
 
     Side effects, only when the guard held: archive an ``up_for_retry`` try; mark
     ``skipped`` the task instances of ``skipped_task_ids`` in this run that have not
@@ -328,10 +332,13 @@ _WRITTEN = (
             "value": sa.text("excluded.value"),
             "timestamp": sa.text("excluded.timestamp"),
         },
-    )  # fmt: skip
+    )
     .returning(_XCOM.c.id)
     .cte("written")
 )
+# Rows recorded (0 when the guard failed: then nothing was written) and XComs written; the
+# second count is what puts the INSERT in the statement (SQLAlchemy renders a CTE only
+# where it is used).
 _RECORD_WITH_XCOM = sa.select(
     sa.select(sa.func.count()).select_from(_RECORDED).scalar_subquery(),
     sa.select(sa.func.count()).select_from(_WRITTEN).scalar_subquery(),
