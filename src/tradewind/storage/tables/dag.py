@@ -71,6 +71,11 @@ class DagTagRow(Base):
     """One tag of a DAG (API ``DAG.tags``), a table so that DAGs can be filtered by tag."""
 
     __tablename__ = "dag_tag"
+    __table_args__ = (
+        # The tags of given DAGs, already in name order (migration 0005): the primary key
+        # begins with the name, so a lookup by dag_id scanned the whole table.
+        sa.Index("ix_dag_tag_dag_id_name", "dag_id", "name"),
+    )
 
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     dag_id: Mapped[str] = mapped_column(
