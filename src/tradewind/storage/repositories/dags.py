@@ -3,6 +3,7 @@ CLI ``dags list``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from typing import Any, TypedDict, Unpack, cast
 
@@ -11,7 +12,14 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from tradewind.errors import NotFound
-from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate, paginate_rows
+from tradewind.storage.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    bounded,
+    counting,
+    paginate,
+    paginate_built,
+)
 from tradewind.storage.repositories._queries import order_clauses
 from tradewind.storage.tables import (
     DagCodeRow,
@@ -121,19 +129,30 @@ def list_dag_records(
     objects, no tags: see :func:`tag_names`), for lists that only show them: building
     a hundred ORM objects and their tag collections costs more than the queries.
 
+    The common list (active DAGs by ``dag_id``, every DAG visible) runs statements built
+    once; any other filter or order builds its own.
+
     Raises:
         InvalidInput: ``order_by`` names a column not in :data:`ORDERABLE`.
     """
-    query = _listed(sa.select(*LISTED_COLUMNS), filters)
-    return paginate_rows(session, query, limit=limit, offset=offset)
+    if _is_plain(filters):
+        page, count = _ACTIVE_PAGE, _ACTIVE_COUNT
+    else:
+        query = _listed(sa.select(*LISTED_COLUMNS), filters)
+        page, count = bounded(query), counting(query)
+    return paginate_built(session, page, count, limit=limit, offset=offset)
 
 
-#: Built once: constructing a statement costs more than running this one.
-_TAG_NAMES = (
-    sa.select(DagTagRow.dag_id, DagTagRow.name)
-    .where(DagTagRow.dag_id.in_(sa.bindparam("dag_ids", expanding=True)))
-    .order_by(DagTagRow.dag_id, DagTagRow.name)
-)
+def _is_plain(filters: DagFilters) -> bool:
+    """Whether ``filters`` ask for the default list: every active DAG, by ``dag_id``."""
+    return (
+        filters.get("only_active", True)
+        and filters.get("paused") is None
+        and not filters.get("tags")
+        and not filters.get("dag_id_pattern")
+        and filters.get("dag_ids") is None
+        and filters.get("order_by") in (None, "", "dag_id")
+    )
 
 
 def tag_names(session: Session, dag_ids: Collection[str]) -> dict[str, list[str]]:
@@ -142,10 +161,33 @@ def tag_names(session: Session, dag_ids: Collection[str]) -> dict[str, list[str]
     if not dag_ids:
         return {}
     names: dict[str, list[str]] = {}
-    found = session.connection().execute(_TAG_NAMES, {"dag_ids": list(dag_ids)})
+    statement = _TAG_NAMES[session.get_bind().dialect.name]
+    found = session.connection().execute(statement, {"dag_ids": json.dumps(list(dag_ids))})
     for dag_id, name in found:
         names.setdefault(dag_id, []).append(name)
     return names
+
+
+def _tag_names_of(ids: sa.TableValuedAlias) -> sa.Select[str, str]:
+    """The ``(dag_id, name)`` of the tags of the DAGs ``ids`` (a table of one column,
+    ``value``), ordered."""
+    return (
+        sa.select(DagTagRow.dag_id, DagTagRow.name)
+        .where(DagTagRow.dag_id.in_(sa.select(ids.c.value)))
+        .order_by(DagTagRow.dag_id, DagTagRow.name)
+    )
+
+
+_DAG_IDS = sa.bindparam("dag_ids", type_=sa.String)
+
+#: Per dialect, the tags of the DAGs whose ids are one bound JSON array: expanding a
+#: hundred bound ids cost SQLAlchemy as much as SQLite's whole query.
+_TAG_NAMES: dict[str, sa.Select[str, str]] = {
+    "sqlite": _tag_names_of(sa.func.json_each(_DAG_IDS).table_valued("value")),
+    "postgresql": _tag_names_of(
+        sa.func.json_array_elements_text(sa.cast(_DAG_IDS, sa.JSON)).table_valued("value")
+    ),
+}
 
 
 def _listed(query: sa.Select[Any], filters: DagFilters) -> sa.Select[Any]:
@@ -168,6 +210,11 @@ def _listed(query: sa.Select[Any], filters: DagFilters) -> sa.Select[Any]:
     if dag_ids is not None:
         query = query.where(DagRow.dag_id.in_(list(dag_ids)))
     return query
+
+
+#: The page and count of the common list (see :func:`list_dag_records`), built once.
+_ACTIVE_PAGE = bounded(_listed(sa.select(*LISTED_COLUMNS), {}))
+_ACTIVE_COUNT = counting(_listed(sa.select(*LISTED_COLUMNS), {}))
 
 
 def set_paused(session: Session, dag_id: str, is_paused: bool) -> DagRow:
