@@ -177,7 +177,7 @@ def dag_document(
     The row's values come positionally, its columns named by the parameters (see
     :data:`SHOWN_COLUMNS`): a list writes 100 of these, and reading a row by position is
     the cheapest way. The result is plain enough to serialize as is (see
-    :mod:`tradewind.api.dag_list_body`). Fields of Airflow's ``DagModel`` that Tradewind
+    :mod:`tradewind.api.list_bodies`). Fields of Airflow's ``DagModel`` that Tradewind
     has no use for are ``null``/``false``, as ``DAG``'s defaults say.
     """
     fileloc = fileloc or ""
