@@ -109,7 +109,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(own_engine: Engine, engine
 
 
 def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced(
-    db_url: str, own_engine: Engine, engine: Engine
+    own_engine: Engine, engine: Engine
 ) -> None:
     pinged = sa.create_engine(own_engine.url)
     ping_when_idle(pinged, idle_seconds=0.01)

@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.execution.memory import XComEntry
 from tradewind.execution.try_xcoms import check_serialisable
 from tradewind.storage.engine import transaction
+from tradewind.storage.repositories._queries import insert_ignoring_conflicts_in
 from tradewind.storage.tables.task_instance import TI_KEY
 from tradewind.storage.tables.xcom import XComRow
 
@@ -37,8 +37,8 @@ _INSERT = sa.insert(_X)
 # A key's first value (nearly every push, and every return value) is one statement: an
 # insert that does nothing when the key has a value, which then gets a row of its own.
 _INSERT_FIRST = {
-    "postgresql": postgresql.insert(_X).on_conflict_do_nothing().returning(_X.c.id),
-    "sqlite": sqlite.insert(_X).on_conflict_do_nothing().returning(_X.c.id),
+    name: insert_ignoring_conflicts_in(name, _X).returning(_X.c.id)
+    for name in ("postgresql", "sqlite")
 }
 
 

@@ -26,13 +26,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tradewind.executors.base import TaskWorkload
 from tradewind.scheduler.callbacks import request_dag_callbacks
 from tradewind.scheduler.model import Decisions, NewRun, RunTransition, TaskTransition
 from tradewind.scheduler.snapshot import DagCache
+from tradewind.storage.repositories._queries import insert_ignoring_conflicts
 from tradewind.storage.repositories.task_instances import archive_tries, task_columns
 from tradewind.storage.tables import DagRow, DagRunRow, TaskInstanceRow
 
@@ -94,11 +94,6 @@ def apply_decisions(
     return workloads
 
 
-def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
-
-
 def _create_runs(
     session: Session,
     new_runs: tuple[NewRun, ...],
@@ -130,7 +125,7 @@ def _create_runs(
                 "updated_at": now,
             }
         )
-    stmt = _insert_ignoring_conflicts(session, DagRunRow).returning(DagRunRow.id)
+    stmt = insert_ignoring_conflicts(session, DagRunRow).returning(DagRunRow.id)
     created = len(session.execute(stmt, rows).all())
     dag_table = cast(sa.Table, DagRow.__table__)
     advance = (
@@ -282,20 +277,29 @@ def _transition_tis(
     return changed
 
 
-def _guard(ids: list[int], state: str | None, try_number: int) -> list[sa.ColumnElement[bool]]:
-    ti = TaskInstanceRow
-    return [ti.id.in_(ids), ti.state.is_not_distinct_from(state), ti.try_number == try_number]
-
-
 _TI = cast(sa.Table, TaskInstanceRow.__table__)
+
+
+def _guard(ids: Any, state: Any, try_number: Any) -> list[sa.ColumnElement[bool]]:
+    """A transition's guard: these task instances, still in ``state`` with ``try_number``
+    (values, or bind parameters for a statement built once)."""
+    return [
+        _TI.c.id.in_(ids),
+        _TI.c.state.is_not_distinct_from(state),
+        _TI.c.try_number == try_number,
+    ]
+
+
 # Built once, as every tick that queues runs it: building the statement and its cache key
 # cost more than running it.
 _QUEUE_TIS = (
     sa.update(_TI)
     .where(
-        _TI.c.id.in_(sa.bindparam("p_ids", expanding=True)),
-        _TI.c.state.is_not_distinct_from(sa.bindparam("p_state", type_=sa.String())),
-        _TI.c.try_number == sa.bindparam("p_expected_try"),
+        *_guard(
+            sa.bindparam("p_ids", expanding=True),
+            sa.bindparam("p_state", type_=sa.String()),
+            sa.bindparam("p_expected_try"),
+        )
     )
     .values(
         state="queued",

@@ -40,8 +40,8 @@ from sqlalchemy.orm import Session, aliased
 from tradewind.scheduler.snapshot import DagCache
 from tradewind.sdk.states import DagRunType
 from tradewind.sdk.timetables import DataInterval, DatasetTriggeredTimetable
+from tradewind.storage.repositories._queries import insert_ignoring_conflicts
 from tradewind.storage.repositories.datasets import (
-    insert_ignoring_conflicts,
     link_events_to_run,
 )
 from tradewind.storage.tables import (

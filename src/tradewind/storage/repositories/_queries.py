@@ -1,4 +1,5 @@
-"""Query pieces shared by list functions: ordering by a named column and date ranges."""
+"""Query pieces shared by repositories and the scheduler: ordering by a named column, date
+ranges, an insert that skips rows already there."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from tradewind.errors import InvalidInput
 
@@ -38,3 +41,15 @@ def where_between(query: sa.Select[Any], column: Any, low: Any, high: Any) -> sa
     if high is not None:
         query = query.where(column <= high)
     return query
+
+
+def insert_ignoring_conflicts(session: Session, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for ``table`` on the session's database."""
+    return insert_ignoring_conflicts_in(session.get_bind().dialect.name, table)
+
+
+def insert_ignoring_conflicts_in(dialect_name: str, table: Any) -> Any:
+    """:func:`insert_ignoring_conflicts` for a database named ``postgresql`` or ``sqlite``:
+    for statements built once per database kind."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from tradewind.storage.repositories._queries import insert_ignoring_conflicts
 from tradewind.storage.tables import DagParsingRequestRow
 
 
@@ -22,8 +22,7 @@ def request_parsing(session: Session, fileloc: str) -> bool:
         False when the file was already waiting to be parsed.
     """
     values = {"id": DagParsingRequestRow.key_of(fileloc), "fileloc": fileloc}
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(DagParsingRequestRow).values(values).on_conflict_do_nothing()
+    statement = insert_ignoring_conflicts(session, DagParsingRequestRow).values(values)
     return bool(cast(CursorResult[Any], session.execute(statement)).rowcount)
 
 

@@ -16,12 +16,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tradewind.errors import NotFound
 from tradewind.storage.pagination import DEFAULT_LIMIT, Page, paginate
-from tradewind.storage.repositories._queries import order_clauses
+from tradewind.storage.repositories._queries import insert_ignoring_conflicts, order_clauses
 from tradewind.storage.tables import (
     DagRow,
     DagRunRow,
@@ -319,12 +318,6 @@ def queue_consumers(session: Session, dataset_id: int, *, now: datetime) -> list
         ]
         session.execute(insert_ignoring_conflicts(session, DatasetDagRunQueueRow), rows)
     return dag_ids
-
-
-def insert_ignoring_conflicts(session: Session, table: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for ``table`` on the session's database."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 class QueuedDatasetEvent(NamedTuple):

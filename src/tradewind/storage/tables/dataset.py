@@ -88,6 +88,10 @@ class TaskOutletDatasetReferenceRow(Base):
     """A task that updates a dataset (API ``TaskOutletDatasetReference``)."""
 
     __tablename__ = "task_outlet_dataset_reference"
+    # Every try's claim looks its task's outlets up (the primary key begins with the dataset).
+    __table_args__ = (
+        sa.Index("ix_task_outlet_dataset_reference_dag_id_task_id", "dag_id", "task_id"),
+    )
 
     dataset_id: Mapped[int] = mapped_column(
         sa.ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
